@@ -1,0 +1,17 @@
+//! The Switchboard domain: accounts, numbers and the rules that hold for them everywhere
+//! (API, CSV, portal). Plain Rust, serde for the wire shape, no AWS or HTTP types.
+
+pub mod account;
+pub mod error;
+pub mod filter;
+pub mod names;
+pub mod number;
+pub mod provisioning;
+pub mod service;
+pub mod telephone;
+
+pub use account::{Account, AccountServiceDetails};
+pub use error::{DomainError, FieldError};
+pub use number::Number;
+pub use provisioning::{ErrorDetail, ProvisioningStatus};
+pub use service::{Service, ServiceCounts};
