@@ -1,1 +1,88 @@
+//! The DynamoDB repository. One table holds every entity; `keys` is the one place keys are
+//! built, and the access patterns are listed there next to the key design.
 
+pub mod batch;
+pub mod config;
+pub mod error;
+pub mod expr;
+pub mod item;
+pub mod keys;
+pub mod paging;
+
+mod accounts;
+mod numbers;
+
+pub use config::{client_from_env, table_name_from_env};
+pub use error::StoreError;
+pub use paging::{Listing, Page, PageRequest};
+
+use aws_sdk_dynamodb::Client;
+
+/// An entity with its entity tag.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored<T> {
+    pub value: T,
+    pub etag: String,
+}
+
+/// What a conditional request asked for (`If-Match` / `If-None-Match`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Precondition {
+    #[default]
+    None,
+    IfMatch(String),
+    IfNoneMatch(String),
+}
+
+impl Precondition {
+    /// Whether a write may go ahead given the current entity tag (`None`: no entity).
+    pub fn allows_write(&self, current: Option<&str>) -> bool {
+        match self {
+            Precondition::None => true,
+            Precondition::IfMatch(want) => current.is_some_and(|c| want == "*" || want == c),
+            Precondition::IfNoneMatch(want) => match current {
+                None => true,
+                Some(c) => want != "*" && want != c,
+            },
+        }
+    }
+
+    pub fn is_some(&self) -> bool {
+        !matches!(self, Precondition::None)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    Created,
+    Replaced,
+}
+
+/// The repository over one DynamoDB table. Cheap to clone (the SDK client is shared).
+#[derive(Clone, Debug)]
+pub struct Repository {
+    client: Client,
+    table: String,
+}
+
+impl Repository {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+}
+
+/// A fresh entity tag: random, so a deleted-and-recreated entity never matches an old tag.
+pub(crate) fn new_etag() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}

@@ -1,0 +1,241 @@
+//! Account operations.
+
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+
+use switchboard_domain::provisioning::ProvisioningStatus;
+use switchboard_domain::{Account, DomainError, Service};
+
+use crate::batch::Item;
+use crate::error::{not_found_account, StoreError};
+use crate::expr::Placeholders;
+use crate::keys::{self, DELETING, DOC, ETAG, PK, TOTAL};
+use crate::paging::{Listing, Page, PageRequest};
+use crate::{item, new_etag, Precondition, Repository, Stored, Written};
+
+fn zero() -> AttributeValue {
+    AttributeValue::N("0".into())
+}
+
+/// The condition a precondition adds to a write of an existing-or-absent item.
+pub(crate) fn precondition_expr(pre: &Precondition, p: &mut Placeholders) -> Option<String> {
+    let etag = p.path(ETAG);
+    let pk = p.path(PK);
+    match pre {
+        Precondition::None => None,
+        Precondition::IfMatch(e) if e == "*" => Some(format!("attribute_exists({pk})")),
+        Precondition::IfMatch(e) => Some(format!("{etag} = {}", p.value(AttributeValue::S(e.clone())))),
+        Precondition::IfNoneMatch(e) if e == "*" => Some(format!("attribute_not_exists({pk})")),
+        Precondition::IfNoneMatch(e) => Some(format!(
+            "(attribute_not_exists({pk}) OR {etag} <> {})",
+            p.value(AttributeValue::S(e.clone()))
+        )),
+    }
+}
+
+impl Repository {
+    pub(crate) async fn get_account_item(&self, name: &str) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client()
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(keys::account(name)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::backend)?;
+        Ok(out.item)
+    }
+
+    pub async fn get_account(&self, name: &str) -> Result<Stored<Account>, StoreError> {
+        let item = self.get_account_item(name).await?.ok_or_else(|| not_found_account(name))?;
+        item::account(&item)
+    }
+
+    pub async fn list_accounts(&self, req: &PageRequest) -> Result<Page<Stored<Account>>, StoreError> {
+        self.query_page(&Listing::Accounts, req).await?.map(|i| item::account(&i))
+    }
+
+    /// Creates or replaces an account. Counters are kept; the Teams tenant may not change while
+    /// OC/TPM numbers exist, and a service may not be turned off while numbers use it.
+    pub async fn put_account(&self, mut account: Account, pre: &Precondition) -> Result<(Written, Stored<Account>), StoreError> {
+        account.clear_read_only();
+        if account.service_details.syncs() {
+            account.service_provisioning_status = Some(ProvisioningStatus::Pending);
+        }
+        if let Some(dr) = account.service_details.teams_direct_routing.as_mut() {
+            dr.subdomain_status = Some(switchboard_domain::account::SubdomainStatus::NotProvisioned);
+        }
+        let etag = new_etag();
+        let mut p = Placeholders::default();
+        let mut sets = vec![
+            format!("{} = {}", p.path(DOC), p.value(item::to_doc(&account)?)),
+            format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(etag.clone()))),
+        ];
+        for (k, v) in keys::account_index(&account.name) {
+            sets.push(format!("{} = {}", p.path(&k), p.value(v)));
+        }
+        let zero_v = p.value(zero());
+        for attr in Service::ALL.iter().map(|s| keys::count_attr(*s)).chain([TOTAL]) {
+            let a = p.path(attr);
+            sets.push(format!("{a} = if_not_exists({a}, {zero_v})"));
+        }
+
+        let pk = p.path(PK);
+        let mut conds = vec![format!("attribute_not_exists({})", p.path(DELETING))];
+        conds.extend(precondition_expr(pre, &mut p));
+        let (oc, tpm) = (p.path(keys::count_attr(Service::TeamsOperatorConnect)), p.path(keys::count_attr(Service::TeamsPhoneMobile)));
+        let tenant_path = p.path(&format!("{DOC}.serviceDetails.teamsTenantId"));
+        let same_tenant = match account.teams_tenant_id() {
+            Some(t) => format!("{tenant_path} = {}", p.value(AttributeValue::S(t.to_string()))),
+            None => format!("attribute_not_exists({tenant_path})"),
+        };
+        conds.push(format!("(attribute_not_exists({pk}) OR ({oc} = {zero_v} AND {tpm} = {zero_v}) OR {same_tenant})"));
+        for s in Service::ALL.into_iter().filter(|s| !account.service_details.is_enabled(*s)) {
+            conds.push(format!("(attribute_not_exists({pk}) OR {} = {zero_v})", p.path(keys::count_attr(s))));
+        }
+
+        let result = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(keys::account(&account.name)))
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .condition_expression(conds.join(" AND "))
+            .set_expression_attribute_names(p.names_opt())
+            .set_expression_attribute_values(p.values_opt())
+            .return_values(ReturnValue::AllOld)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                let old = out.attributes.filter(|a| !a.is_empty());
+                let written = if old.is_some() { Written::Replaced } else { Written::Created };
+                account.set_counts(&old.as_ref().map(item::counts).unwrap_or_default());
+                Ok((written, Stored { value: account, etag }))
+            }
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
+                    Err(explain_account_conflict(e.item.as_ref(), &account, pre))
+                }
+                _ => Err(StoreError::backend(err)),
+            },
+        }
+    }
+
+    /// Deletes an account. With `delete_numbers`, its numbers go first (the account is marked
+    /// `deleting` so no new number can join it meanwhile); without, an account with numbers is a conflict.
+    pub async fn delete_account(&self, name: &str, delete_numbers: bool, pre: &Precondition) -> Result<(), StoreError> {
+        let current = self.get_account_item(name).await?.ok_or_else(|| not_found_account(name))?;
+        if !pre.allows_write(item::etag(&current).as_deref()) {
+            return Err(StoreError::PreconditionFailed);
+        }
+        if delete_numbers {
+            if !item::is_deleting(&current) {
+                self.mark_deleting(name, item::etag(&current)).await?;
+            }
+            self.purge_numbers(name).await?;
+        }
+        let mut p = Placeholders::default();
+        let cond = format!(
+            "attribute_exists({}) AND {} = {}",
+            p.path(PK),
+            p.path(TOTAL),
+            p.value(zero())
+        );
+        let cond = match precondition_expr(pre, &mut p) {
+            Some(c) => format!("{cond} AND {c}"),
+            None => cond,
+        };
+        let result = self
+            .client()
+            .delete_item()
+            .table_name(self.table())
+            .set_key(Some(keys::account(name)))
+            .condition_expression(cond)
+            .set_expression_attribute_names(p.names_opt())
+            .set_expression_attribute_values(p.values_opt())
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => match err.as_service_error() {
+                Some(DeleteItemError::ConditionalCheckFailedException(e)) => Err(match e.item.as_ref() {
+                    None => not_found_account(name),
+                    Some(i) if !pre.allows_write(item::etag(i).as_deref()) => StoreError::PreconditionFailed,
+                    Some(i) => DomainError::conflict(
+                        "AccountHasNumbers",
+                        "deleteNumbers",
+                        format!("account {name:?} has {} numbers; delete them first or pass deleteNumbers=true", item::total(i)),
+                    )
+                    .into(),
+                }),
+                _ => Err(StoreError::backend(err)),
+            },
+        }
+    }
+
+    async fn mark_deleting(&self, name: &str, etag: Option<String>) -> Result<(), StoreError> {
+        let mut p = Placeholders::default();
+        let update = format!("SET {} = {}", p.path(DELETING), p.value(AttributeValue::Bool(true)));
+        let cond = match etag {
+            Some(e) => format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(e))),
+            None => format!("attribute_exists({})", p.path(PK)),
+        };
+        self.client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(keys::account(name)))
+            .update_expression(update)
+            .condition_expression(cond)
+            .set_expression_attribute_names(p.names_opt())
+            .set_expression_attribute_values(p.values_opt())
+            .send()
+            .await
+            .map_err(|err| match err.as_service_error() {
+                // Changed under us: the caller's view is stale.
+                Some(UpdateItemError::ConditionalCheckFailedException(_)) => StoreError::PreconditionFailed,
+                _ => StoreError::backend(err),
+            })?;
+        Ok(())
+    }
+}
+
+/// Why an account write's condition failed, from the item as it stood.
+fn explain_account_conflict(current: Option<&Item>, new: &Account, pre: &Precondition) -> StoreError {
+    let current_etag = current.and_then(item::etag);
+    if !pre.allows_write(current_etag.as_deref()) {
+        return StoreError::PreconditionFailed;
+    }
+    let Some(current) = current else {
+        return StoreError::Contention;
+    };
+    if item::is_deleting(current) {
+        return DomainError::conflict("AccountBeingDeleted", "name", format!("account {:?} is being deleted", new.name)).into();
+    }
+    let counts = item::counts(current);
+    let stored_tenant = item::account(current).ok().and_then(|a| a.value.service_details.teams_tenant_id);
+    let teams_numbers = counts.get(Service::TeamsOperatorConnect) + counts.get(Service::TeamsPhoneMobile);
+    if teams_numbers > 0 && stored_tenant.as_deref() != new.teams_tenant_id() {
+        return DomainError::conflict(
+            "TeamsTenantIdFrozen",
+            "serviceDetails.teamsTenantId",
+            format!("teamsTenantId can't change while the account has {teams_numbers} Operator Connect or Teams Phone Mobile numbers"),
+        )
+        .into();
+    }
+    for s in Service::ALL {
+        if !new.service_details.is_enabled(s) && counts.get(s) > 0 {
+            return DomainError::conflict(
+                "ServiceHasNumbers",
+                format!("serviceDetails.{}.enabled", s.field()),
+                format!("{} can't be disabled while {} numbers use it", s.field(), counts.get(s)),
+            )
+            .into();
+        }
+    }
+    StoreError::Contention
+}

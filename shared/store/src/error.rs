@@ -1,0 +1,52 @@
+//! The repository's one error type.
+
+use switchboard_domain::DomainError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{what} {id:?} was not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("the entity tag did not match (If-Match / If-None-Match)")]
+    PreconditionFailed,
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("the continuation token is not valid: {0}")]
+    BadToken(String),
+    /// DynamoDB throttled us past our retries: the caller should back off.
+    #[error("the database is busy; retry later")]
+    Throttled,
+    /// Writers kept colliding on the same items past our retries.
+    #[error("the items changed concurrently too many times; retry")]
+    Contention,
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+impl StoreError {
+    pub(crate) fn backend<E>(err: aws_sdk_dynamodb::error::SdkError<E>) -> Self
+    where
+        E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::fmt::Debug,
+    {
+        use aws_sdk_dynamodb::error::ProvideErrorMetadata as _;
+        let code = err.code().unwrap_or_default().to_string();
+        if matches!(
+            code.as_str(),
+            "ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded"
+        ) {
+            return StoreError::Throttled;
+        }
+        let detail = match err.message() {
+            Some(m) => format!("{code}: {m}"),
+            None => format!("{err:?}"),
+        };
+        StoreError::Backend(detail)
+    }
+}
+
+pub(crate) fn not_found_account(name: &str) -> StoreError {
+    StoreError::NotFound { what: "account", id: name.to_string() }
+}
+
+pub(crate) fn not_found_number(tn: &str) -> StoreError {
+    StoreError::NotFound { what: "number", id: tn.to_string() }
+}

@@ -1,0 +1,81 @@
+//! Mapping between domain entities and stored items. The entity itself is one `doc` map
+//! (serde_dynamo); keys, entity tag and counters sit beside it as top-level attributes.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{de::DeserializeOwned, Serialize};
+
+use switchboard_domain::{Account, Number, Service, ServiceCounts};
+
+use crate::batch::Item;
+use crate::error::StoreError;
+use crate::keys::{self, ACCT, DELETING, DOC, ETAG, TOTAL};
+use crate::Stored;
+
+pub fn to_doc<T: Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
+    serde_dynamo::to_attribute_value(value).map_err(|e| StoreError::Backend(format!("encoding item: {e}")))
+}
+
+fn from_doc<T: DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
+    let doc = item
+        .get(DOC)
+        .cloned()
+        .ok_or_else(|| StoreError::Backend("stored item has no doc".into()))?;
+    serde_dynamo::from_attribute_value(doc).map_err(|e| StoreError::Backend(format!("decoding item: {e}")))
+}
+
+pub fn string(item: &Item, attr: &str) -> Option<String> {
+    item.get(attr).and_then(|v| v.as_s().ok()).cloned()
+}
+
+fn int(item: &Item, attr: &str) -> i64 {
+    item.get(attr)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+pub fn etag(item: &Item) -> Option<String> {
+    string(item, ETAG)
+}
+
+pub fn counts(item: &Item) -> ServiceCounts {
+    let mut c = ServiceCounts::default();
+    for s in Service::ALL {
+        c.0[s.index()] = int(item, keys::count_attr(s));
+    }
+    c
+}
+
+pub fn total(item: &Item) -> i64 {
+    int(item, TOTAL)
+}
+
+pub fn is_deleting(item: &Item) -> bool {
+    item.contains_key(DELETING)
+}
+
+/// The account of a stored account item, with its read-only counts filled in.
+pub fn account(item: &Item) -> Result<Stored<Account>, StoreError> {
+    let mut value: Account = from_doc(item)?;
+    value.set_counts(&counts(item));
+    Ok(Stored { value, etag: etag(item).unwrap_or_default() })
+}
+
+pub fn number(item: &Item) -> Result<Stored<Number>, StoreError> {
+    Ok(Stored { value: from_doc(item)?, etag: etag(item).unwrap_or_default() })
+}
+
+/// The whole stored item of a number.
+pub fn number_item(n: &Number, etag: &str) -> Result<Item, StoreError> {
+    let mut item = keys::number(&n.telephone_number);
+    item.extend(keys::number_index(&n.account_name, &n.telephone_number));
+    item.insert(DOC.into(), to_doc(n)?);
+    item.insert(ETAG.into(), AttributeValue::S(etag.into()));
+    item.insert(ACCT.into(), AttributeValue::S(n.account_name.clone()));
+    Ok(item)
+}
+
+/// The owning account of a stored number item.
+pub fn owner(item: &Item) -> Option<String> {
+    string(item, ACCT)
+}

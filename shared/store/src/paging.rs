@@ -1,0 +1,191 @@
+//! Paged Queries with an opaque continuation token: the store's position (the last returned
+//! item's key), so following `nextLink` costs one page, never a re-read from the start.
+
+use aws_sdk_dynamodb::types::{AttributeValue, Select};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use std::collections::{BTreeMap, HashMap};
+
+use switchboard_domain::filter::Filter;
+
+use crate::batch::Item;
+use crate::error::StoreError;
+use crate::expr::{filter_expression, Placeholders};
+use crate::keys::{self, GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, PK, SK};
+use crate::Repository;
+
+/// What a list reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listing {
+    Accounts,
+    AccountNumbers(String),
+    AllNumbers,
+}
+
+impl Listing {
+    /// (index, partition attribute, partition value, sort attribute)
+    fn target(&self) -> (&'static str, &'static str, String, &'static str) {
+        match self {
+            Listing::Accounts => (GSI1, GSI1PK, keys::ACCOUNTS_PARTITION.into(), GSI1SK),
+            Listing::AccountNumbers(a) => (GSI1, GSI1PK, keys::account_pk(a), GSI1SK),
+            Listing::AllNumbers => (GSI2, GSI2PK, keys::NUMBERS_PARTITION.into(), GSI2SK),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PageRequest {
+    pub filter: Option<Filter>,
+    /// Items on this page (1..=500).
+    pub page_size: usize,
+    /// Matching items to pass over before the page starts (first page only).
+    pub skip: usize,
+    /// The continuation token of the previous page.
+    pub start: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+impl<T> Page<T> {
+    pub fn map<U>(self, f: impl FnMut(T) -> Result<U, StoreError>) -> Result<Page<U>, StoreError> {
+        Ok(Page { items: self.items.into_iter().map(f).collect::<Result<_, _>>()?, next: self.next })
+    }
+}
+
+fn encode_token(key: &BTreeMap<String, String>) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(key).unwrap_or_default())
+}
+
+fn decode_token(token: &str, listing: &Listing) -> Result<Item, StoreError> {
+    let bad = |why: &str| StoreError::BadToken(why.to_string());
+    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| bad("not base64url"))?;
+    let key: BTreeMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| bad("malformed"))?;
+    let (_, pk_attr, pk_value, sk_attr) = listing.target();
+    // A token only continues the listing it came from.
+    if key.get(pk_attr) != Some(&pk_value) || !key.contains_key(sk_attr) || !key.contains_key(PK) || !key.contains_key(SK) || key.len() != 4 {
+        return Err(bad("it belongs to another listing"));
+    }
+    Ok(key.into_iter().map(|(k, v)| (k, AttributeValue::S(v))).collect())
+}
+
+/// The continuation key of `item` in `listing`: table key plus index key.
+fn position(item: &Item, listing: &Listing) -> BTreeMap<String, String> {
+    let (_, pk_attr, _, sk_attr) = listing.target();
+    [PK, SK, pk_attr, sk_attr]
+        .into_iter()
+        .filter_map(|a| item.get(a).and_then(|v| v.as_s().ok()).map(|v| (a.to_string(), v.clone())))
+        .collect()
+}
+
+impl Repository {
+    /// One page of `listing`, filled up to `page_size` matching items.
+    pub async fn query_page(&self, listing: &Listing, req: &PageRequest) -> Result<Page<Item>, StoreError> {
+        let (index, pk_attr, pk_value, _) = listing.target();
+        let mut p = Placeholders::default();
+        let key_cond = format!("{} = {}", p.path(pk_attr), p.value(AttributeValue::S(pk_value)));
+        let filter = req.filter.as_ref().map(|f| filter_expression(f, &mut p));
+        let mut start: Option<HashMap<String, AttributeValue>> = match &req.start {
+            Some(t) => Some(decode_token(t, listing)?),
+            None => None,
+        };
+        let mut to_skip = req.skip;
+        let mut items = Vec::with_capacity(req.page_size);
+        loop {
+            let want = (req.page_size - items.len() + to_skip).clamp(1, 1000);
+            let out = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .index_name(index)
+                .key_condition_expression(&key_cond)
+                .set_filter_expression(filter.clone())
+                .set_expression_attribute_names(p.names_opt())
+                .set_expression_attribute_values(p.values_opt())
+                .set_exclusive_start_key(start.take())
+                .limit(want as i32)
+                .send()
+                .await
+                .map_err(StoreError::backend)?;
+            let last = out.last_evaluated_key;
+            let mut got = out.items.unwrap_or_default().into_iter();
+            for item in got.by_ref() {
+                if to_skip > 0 {
+                    to_skip -= 1;
+                    continue;
+                }
+                items.push(item);
+                if items.len() == req.page_size {
+                    break;
+                }
+            }
+            let more_here = got.next().is_some();
+            if items.len() == req.page_size {
+                let next = (more_here || last.is_some())
+                    .then(|| items.last().map(|i| encode_token(&position(i, listing))))
+                    .flatten();
+                return Ok(Page { items, next });
+            }
+            match last {
+                Some(k) => start = Some(k),
+                None => return Ok(Page { items, next: None }),
+            }
+        }
+    }
+
+    /// How many items of `listing` match `filter` (for `countRecords`).
+    pub async fn count(&self, listing: &Listing, filter: Option<&Filter>) -> Result<i64, StoreError> {
+        let (index, pk_attr, pk_value, _) = listing.target();
+        let mut p = Placeholders::default();
+        let key_cond = format!("{} = {}", p.path(pk_attr), p.value(AttributeValue::S(pk_value)));
+        let filter = filter.map(|f| filter_expression(f, &mut p));
+        let mut start = None;
+        let mut total = 0i64;
+        loop {
+            let out = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .index_name(index)
+                .key_condition_expression(&key_cond)
+                .set_filter_expression(filter.clone())
+                .set_expression_attribute_names(p.names_opt())
+                .set_expression_attribute_values(p.values_opt())
+                .set_exclusive_start_key(start)
+                .select(Select::Count)
+                .send()
+                .await
+                .map_err(StoreError::backend)?;
+            total += i64::from(out.count);
+            match out.last_evaluated_key {
+                Some(k) => start = Some(k),
+                None => return Ok(total),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_only_continue_their_own_listing() {
+        let listing = Listing::AccountNumbers("a".into());
+        let item: Item = [
+            (PK, "NUM#+1"), (SK, "N"), (GSI1PK, "ACCT#a"), (GSI1SK, "+1"), (GSI2PK, "NUMS"), (GSI2SK, "+1"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), AttributeValue::S(v.to_string())))
+        .collect();
+        let token = encode_token(&position(&item, &listing));
+        assert!(decode_token(&token, &listing).is_ok());
+        assert!(decode_token(&token, &Listing::AccountNumbers("b".into())).is_err());
+        assert!(decode_token(&token, &Listing::AllNumbers).is_err());
+        assert!(decode_token("!!", &listing).is_err());
+        assert!(decode_token("e30", &listing).is_err());
+    }
+}
