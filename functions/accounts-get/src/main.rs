@@ -1,1 +1,6 @@
-fn main() {}
+//! `GET /accounts/{accountName}`: wiring only; the handler is `switchboard_api::ops`.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    switchboard_api::run(switchboard_api::Op::AccountsGet).await
+}

@@ -5,3 +5,7 @@ pub mod engine;
 pub mod schema;
 
 pub use engine::{Engine, Storage};
+
+/// The local dev signing key (also in `Cargo.toml`'s `[workspace.metadata.lambda.env]`).
+/// Only `AUTH_MODE=verify` uses it; deployed functions trust the gateway's JWT authorizer.
+pub const DEV_SIGNING_KEY: &str = "switchboard-local-dev-key-not-for-production";

@@ -1,0 +1,45 @@
+//! `/accounts` and `/accounts/{accountName}`.
+
+use lambda_http::http::StatusCode;
+use lambda_http::Request;
+
+use switchboard_domain::{account, Account};
+use switchboard_store::Listing;
+
+use super::{read_response, written_response, Result};
+use crate::app::App;
+use crate::paging::{list_params, list_response};
+use crate::request::{self, account_name, bool_query, json_body};
+use crate::response;
+
+pub async fn list(app: &App, req: Request) -> Result {
+    let params = list_params(&req, account::FILTER_FIELDS)?;
+    let count = match params.count {
+        true => Some(app.repo.count(&Listing::Accounts, params.filter()).await?),
+        false => None,
+    };
+    let page = app.repo.list_accounts(&params.page).await?;
+    let page = page.map(|s| Ok(s.value))?;
+    Ok(list_response(&req, &params, page, count))
+}
+
+pub async fn get(app: &App, req: Request) -> Result {
+    let name = account_name(&req)?;
+    let stored = app.repo.get_account(&name).await?;
+    read_response(&req, &stored)
+}
+
+pub async fn put(app: &App, req: Request) -> Result {
+    let name = account_name(&req)?;
+    let account: Account = json_body(&req, "application/json")?;
+    account.validate(&name)?;
+    let (written, stored) = app.repo.put_account(account, &request::precondition(&req)).await?;
+    Ok(written_response(written, &stored))
+}
+
+pub async fn delete(app: &App, req: Request) -> Result {
+    let name = account_name(&req)?;
+    let delete_numbers = bool_query(&req, "deleteNumbers", false)?;
+    app.repo.delete_account(&name, delete_numbers, &request::precondition(&req)).await?;
+    Ok(response::empty(StatusCode::NO_CONTENT))
+}

@@ -1,0 +1,136 @@
+//! `POST /accounts/{accountName}:{action}`. API Gateway can't route a suffix inside a path
+//! segment, so the gateway sends every POST on `/accounts/{accountName}` here and the action is
+//! read from the segment.
+
+use lambda_http::http::StatusCode;
+use lambda_http::Request;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+use switchboard_domain::{names, telephone, DomainError, Number};
+
+use super::Result;
+use crate::app::App;
+use crate::auth::Permission;
+use crate::error::ApiError;
+use crate::request::{json_body, path_param};
+use crate::response;
+
+/// Numbers per batch request.
+pub const MAX_BATCH: usize = 100;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    CreateOrUpdateNumbers,
+    DeleteNumbers,
+}
+
+impl Action {
+    pub const ALL: [Action; 2] = [Action::CreateOrUpdateNumbers, Action::DeleteNumbers];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::CreateOrUpdateNumbers => "createOrUpdateNumbers",
+            Action::DeleteNumbers => "deleteNumbers",
+        }
+    }
+
+    pub fn permission(self) -> Permission {
+        match self {
+            Action::CreateOrUpdateNumbers => Permission::Write,
+            Action::DeleteNumbers => Permission::Delete,
+        }
+    }
+
+    /// The account and action of `/accounts/{name}:{action}`.
+    pub fn from_request(req: &Request) -> std::result::Result<(String, Action), ApiError> {
+        let segment = path_param(req, "accountName")?;
+        let Some((account, action)) = segment.rsplit_once(':') else {
+            return Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", "POST needs an action: /accounts/{accountName}:{action}", Some("accountName")));
+        };
+        let action = Action::ALL.into_iter().find(|a| a.name() == action).ok_or_else(|| {
+            let known: Vec<_> = Action::ALL.iter().map(|a| a.name()).collect();
+            ApiError::not_found("action", format!("unknown action {action:?}; this API has {}", known.join(", ")))
+        })?;
+        names::account_name("accountName", account)?;
+        Ok((account.to_string(), action))
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct BatchNumbers {
+    pub numbers: Vec<Number>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NumberIdentifier {
+    pub telephone_number: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BatchNumberIds {
+    pub numbers: Vec<NumberIdentifier>,
+}
+
+pub async fn post(app: &App, req: Request) -> Result {
+    let (account, action) = Action::from_request(&req)?;
+    match action {
+        Action::CreateOrUpdateNumbers => create_or_update(app, &req, &account).await,
+        Action::DeleteNumbers => delete(app, &req, &account).await,
+    }
+}
+
+fn check_batch_size(n: usize) -> std::result::Result<(), ApiError> {
+    if n == 0 || n > MAX_BATCH {
+        return Err(ApiError::bad_request("InvalidInput", "numbers", format!("numbers must hold 1 to {MAX_BATCH} entries, not {n}")));
+    }
+    Ok(())
+}
+
+/// Every number's problems at once, and duplicates named by position.
+fn check_unique<'a>(tns: impl Iterator<Item = &'a str>) -> std::result::Result<(), ApiError> {
+    let mut seen = HashSet::new();
+    for (i, tn) in tns.enumerate() {
+        if !seen.insert(tn) {
+            return Err(ApiError::bad_request("InvalidInput", &format!("numbers[{i}].telephoneNumber"), format!("{tn} appears more than once in the batch")));
+        }
+    }
+    Ok(())
+}
+
+async fn create_or_update(app: &App, req: &Request, account: &str) -> Result {
+    let batch: BatchNumbers = json_body(req, "application/json")?;
+    check_batch_size(batch.numbers.len())?;
+    let mut errors = Vec::new();
+    for (i, n) in batch.numbers.iter().enumerate() {
+        if let Err(DomainError::Invalid(e)) = n.validate_at(&format!("numbers[{i}]."), account, None) {
+            errors.extend(e);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    check_unique(batch.numbers.iter().map(|n| n.telephone_number.as_str()))?;
+    let stored = app.repo.upsert_numbers(account, batch.numbers).await?;
+    let numbers = stored.into_iter().map(|s| s.value).collect();
+    Ok(response::json(StatusCode::OK, &BatchNumbers { numbers }))
+}
+
+async fn delete(app: &App, req: &Request, account: &str) -> Result {
+    let batch: BatchNumberIds = json_body(req, "application/json")?;
+    check_batch_size(batch.numbers.len())?;
+    let mut errors = Vec::new();
+    for (i, n) in batch.numbers.iter().enumerate() {
+        if let Err(e) = telephone::validate(&format!("numbers[{i}].telephoneNumber"), &n.telephone_number) {
+            errors.push(e);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    check_unique(batch.numbers.iter().map(|n| n.telephone_number.as_str()))?;
+    let tns: Vec<&str> = batch.numbers.iter().map(|n| n.telephone_number.as_str()).collect();
+    app.repo.delete_numbers(account, &tns).await?;
+    Ok(response::empty(StatusCode::NO_CONTENT))
+}
