@@ -1,1 +1,185 @@
+//! Test harness: the real embedded engine (in memory), the real handlers, real requests.
+//!
+//! [`Stack`] runs handlers in-process through the same `App::handle` the Lambda runtime calls,
+//! routed by the same route table the template and the watch router declare. The end-to-end
+//! test (`tests/e2e_watch.rs`) goes over real HTTP through `cargo lambda watch` instead.
 
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, RequestExt};
+use serde_json::Value;
+use std::collections::HashMap;
+
+use switchboard_api::auth::{mint_dev_token, Authenticator, VerifyKeys, DEV_AUDIENCE, DEV_ISSUER};
+use switchboard_api::{App, API_VERSION, ROUTES};
+use switchboard_devtools::{schema, Engine, Storage};
+use switchboard_store::Repository;
+
+pub const TEST_KEY: &[u8] = b"switchboard-test-key";
+pub const ADMIN: &[&str] = &["ProvisioningAPI.Admin"];
+
+pub struct Stack {
+    pub app: App,
+    pub engine: Engine,
+    pub table: String,
+}
+
+/// A response as a client sees it.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: lambda_http::http::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `target` of an error reply.
+    pub fn target(&self) -> &str {
+        self.body["error"]["target"].as_str().unwrap_or("")
+    }
+
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+pub fn token(roles: &[&str]) -> String {
+    mint_dev_token(TEST_KEY, "test-user", roles, 600).expect("mint")
+}
+
+impl Stack {
+    pub async fn start() -> Stack {
+        switchboard_api::app::init_tracing();
+        let engine = Engine::start(Storage::Memory, "127.0.0.1:0").await.expect("engine");
+        let table = format!("switchboard-{}", uuid::Uuid::new_v4().simple());
+        schema::ensure_table(&engine.client(), &table).await.expect("table");
+        let repo = Repository::new(engine.client(), &table);
+        let auth = Authenticator::Verify { keys: VerifyKeys::Secret(TEST_KEY.to_vec()), issuer: DEV_ISSUER.into(), audience: DEV_AUDIENCE.into() };
+        Stack { app: App::new(repo, auth), engine, table }
+    }
+
+    pub fn repo(&self) -> &Repository {
+        &self.app.repo
+    }
+
+    /// Sends `method path` (path may carry a query; `api-version` is added unless present).
+    pub async fn send(&self, method: &str, path_and_query: &str, token: Option<&str>, body: Option<Value>, headers: &[(&str, &str)]) -> Reply {
+        let req = build_request(method, path_and_query, token, body.map(|b| b.to_string()), headers, true);
+        self.dispatch(req).await
+    }
+
+    /// As [`Stack::send`], with a raw body and nothing added.
+    pub async fn send_raw(&self, method: &str, path_and_query: &str, token: Option<&str>, body: Option<&str>, headers: &[(&str, &str)]) -> Reply {
+        let req = build_request(method, path_and_query, token, body.map(str::to_string), headers, false);
+        self.dispatch(req).await
+    }
+
+    async fn dispatch(&self, req: Request) -> Reply {
+        let path = req.uri().path().to_string();
+        let method = req.method().as_str().to_string();
+        let (route, params) = ROUTES
+            .iter()
+            .filter(|r| r.method == method)
+            .find_map(|r| match_path(r.path, &path).map(|p| (r, p)))
+            .unwrap_or_else(|| panic!("no route for {method} {path}"));
+        let req = req.with_path_parameters(params);
+        let resp = self.app.handle(route.op, req).await;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = match resp.body() {
+            Body::Text(t) => serde_json::from_str(t).unwrap_or(Value::String(t.clone())),
+            Body::Binary(b) => serde_json::from_slice(b).unwrap_or(Value::Null),
+            _ => Value::Null,
+        };
+        Reply { status, headers, body }
+    }
+
+    pub async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
+        self.send(method, path, Some(&token(ADMIN)), body, &[]).await
+    }
+}
+
+fn build_request(method: &str, path_and_query: &str, token: Option<&str>, body: Option<String>, headers: &[(&str, &str)], add_version: bool) -> Request {
+    let (path, q) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+    let mut query: HashMap<String, Vec<String>> = HashMap::new();
+    for pair in q.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let dec = |s: &str| percent_encoding::percent_decode_str(&s.replace('+', "%2B")).decode_utf8_lossy().into_owned();
+        query.entry(dec(k)).or_default().push(dec(v));
+    }
+    if add_version && !query.contains_key("api-version") {
+        query.insert("api-version".into(), vec![API_VERSION.into()]);
+    }
+    let mut b = lambda_http::http::Request::builder().method(Method::from_bytes(method.as_bytes()).expect("method")).uri(format!("http://localhost{path}"));
+    b = b.header("host", "localhost");
+    if let Some(t) = token {
+        b = b.header("authorization", format!("Bearer {t}"));
+    }
+    let has_ct = headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
+    if body.is_some() && !has_ct && add_version {
+        b = b.header("content-type", "application/json");
+    }
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    let body = body.map(Body::Text).unwrap_or(Body::Empty);
+    b.body(body).expect("request").with_query_string_parameters(query)
+}
+
+/// Matches `/accounts/{accountName}` style patterns; returns the parameters.
+pub fn match_path(pattern: &str, path: &str) -> Option<HashMap<String, String>> {
+    let p: Vec<&str> = pattern.trim_matches('/').split('/').collect();
+    let s: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if p.len() != s.len() {
+        return None;
+    }
+    let mut params = HashMap::new();
+    for (pp, sp) in p.iter().zip(&s) {
+        if let Some(name) = pp.strip_prefix('{').and_then(|x| x.strip_suffix('}')) {
+            if sp.is_empty() {
+                return None;
+            }
+            params.insert(name.to_string(), sp.to_string());
+        } else if pp != sp {
+            return None;
+        }
+    }
+    Some(params)
+}
+
+/// The ACG example account (provisioning-api.md §3.1), for `name`.
+pub fn account_body(name: &str) -> Value {
+    serde_json::json!({"name": name, "correlationId":"c7aa0070-2e35-4c1b-9a7f-e45e3e8a0b3e",
+        "serviceDetails":{"teamsTenantId":"a7f4bd5c-2f0e-4f0b-9a3e-1c2d3e4f5a6b","teamsOperatorConnect":{"enabled":true,"syncEnabled":true}}})
+}
+
+/// An account with every service on and no sync.
+pub fn full_account_body(name: &str) -> Value {
+    serde_json::json!({"name": name, "serviceDetails":{
+        "teamsTenantId":"a7f4bd5c-2f0e-4f0b-9a3e-1c2d3e4f5a6b",
+        "teamsOperatorConnect":{"enabled":true,"syncEnabled":false},
+        "teamsPhoneMobile":{"enabled":true,"syncEnabled":false},
+        "zoomPhoneCloudPeering":{"enabled":true,"syncEnabled":false},
+        "teamsDirectRouting":{"enabled":true,"syncEnabled":false,"configuration":{"callScreening":true,"subdomain":"contoso","subdomainTokens":{"region1Token":"tok1=","region2Token":"tok2="}}},
+        "azureOperatorCallProtection":{"enabled":true}}})
+}
+
+/// The ACG example number (provisioning-api.md §3.2), for `account` and `tn`.
+pub fn number_body(account: &str, tn: &str) -> Value {
+    serde_json::json!({"telephoneNumber": tn, "accountName": account,
+        "serviceDetails":{"teamsOperatorConnect":{"enabled":true,"assignmentStatus":"assigned","configuration":{"usage":"CallingUserAssignment","choosableCapabilities":["InboundCalling"]}}},
+        "configuration":{"customSipHeader":"contoso-commsgw"}})
+}
+
+/// A Direct Routing number.
+pub fn dr_number(account: &str, tn: &str) -> Value {
+    serde_json::json!({"telephoneNumber": tn, "accountName": account, "serviceDetails":{"teamsDirectRouting":{"enabled":true}}})
+}
+
+/// `count` distinct valid UK numbers starting at `start`.
+pub fn uk_numbers(start: u64, count: u64) -> Vec<String> {
+    (start..start + count).map(|i| format!("+44207{i:07}")).collect()
+}

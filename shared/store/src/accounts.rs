@@ -20,18 +20,15 @@ fn zero() -> AttributeValue {
 
 /// The condition a precondition adds to a write of an existing-or-absent item.
 pub(crate) fn precondition_expr(pre: &Precondition, p: &mut Placeholders) -> Option<String> {
-    let etag = p.path(ETAG);
-    let pk = p.path(PK);
-    match pre {
-        Precondition::None => None,
-        Precondition::IfMatch(e) if e == "*" => Some(format!("attribute_exists({pk})")),
-        Precondition::IfMatch(e) => Some(format!("{etag} = {}", p.value(AttributeValue::S(e.clone())))),
-        Precondition::IfNoneMatch(e) if e == "*" => Some(format!("attribute_not_exists({pk})")),
-        Precondition::IfNoneMatch(e) => Some(format!(
-            "(attribute_not_exists({pk}) OR {etag} <> {})",
-            p.value(AttributeValue::S(e.clone()))
-        )),
-    }
+    Some(match pre {
+        Precondition::None => return None,
+        Precondition::IfMatch(e) if e == "*" => format!("attribute_exists({})", p.path(PK)),
+        Precondition::IfMatch(e) => format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(e.clone()))),
+        Precondition::IfNoneMatch(e) if e == "*" => format!("attribute_not_exists({})", p.path(PK)),
+        Precondition::IfNoneMatch(e) => {
+            format!("(attribute_not_exists({}) OR {} <> {})", p.path(PK), p.path(ETAG), p.value(AttributeValue::S(e.clone())))
+        }
+    })
 }
 
 impl Repository {
@@ -111,7 +108,8 @@ impl Repository {
             .await;
         match result {
             Ok(out) => {
-                let old = out.attributes.filter(|a| !a.is_empty());
+                // Every stored account has an etag; an engine may echo just the key for a new item.
+                let old = out.attributes.filter(|a| a.contains_key(ETAG));
                 let written = if old.is_some() { Written::Replaced } else { Written::Created };
                 account.set_counts(&old.as_ref().map(item::counts).unwrap_or_default());
                 Ok((written, Stored { value: account, etag }))
