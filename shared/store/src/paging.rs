@@ -84,6 +84,9 @@ fn position(item: &Item, listing: &Listing) -> BTreeMap<String, String> {
 impl Repository {
     /// One page of `listing`, filled up to `page_size` matching items.
     pub async fn query_page(&self, listing: &Listing, req: &PageRequest) -> Result<Page<Item>, StoreError> {
+        if req.page_size == 0 {
+            return Ok(Page { items: Vec::new(), next: None });
+        }
         let (index, pk_attr, pk_value, _) = listing.target();
         let mut p = Placeholders::default();
         let key_cond = format!("{} = {}", p.path(pk_attr), p.value(AttributeValue::S(pk_value)));
