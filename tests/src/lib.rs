@@ -53,12 +53,24 @@ pub fn token(roles: &[&str]) -> String {
 impl Stack {
     pub async fn start() -> Stack {
         switchboard_api::app::init_tracing();
-        let engine = Engine::start(Storage::Memory, "127.0.0.1:0").await.expect("engine");
+        let engine = Engine::start(Storage::Memory, "127.0.0.1:0")
+            .await
+            .expect("engine");
         let table = format!("switchboard-{}", uuid::Uuid::new_v4().simple());
-        schema::ensure_table(&engine.client(), &table).await.expect("table");
+        schema::ensure_table(&engine.client(), &table)
+            .await
+            .expect("table");
         let repo = Repository::new(engine.client(), &table);
-        let auth = Authenticator::Verify { keys: VerifyKeys::Secret(TEST_KEY.to_vec()), issuer: DEV_ISSUER.into(), audience: DEV_AUDIENCE.into() };
-        Stack { app: App::new(repo, auth), engine, table }
+        let auth = Authenticator::Verify {
+            keys: VerifyKeys::Secret(TEST_KEY.to_vec()),
+            issuer: DEV_ISSUER.into(),
+            audience: DEV_AUDIENCE.into(),
+        };
+        Stack {
+            app: App::new(repo, auth),
+            engine,
+            table,
+        }
     }
 
     pub fn repo(&self) -> &Repository {
@@ -66,14 +78,42 @@ impl Stack {
     }
 
     /// Sends `method path` (path may carry a query; `api-version` is added unless present).
-    pub async fn send(&self, method: &str, path_and_query: &str, token: Option<&str>, body: Option<Value>, headers: &[(&str, &str)]) -> Reply {
-        let req = build_request(method, path_and_query, token, body.map(|b| b.to_string()), headers, true);
+    pub async fn send(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let req = build_request(
+            method,
+            path_and_query,
+            token,
+            body.map(|b| b.to_string()),
+            headers,
+            true,
+        );
         self.dispatch(req).await
     }
 
     /// As [`Stack::send`], with a raw body and nothing added.
-    pub async fn send_raw(&self, method: &str, path_and_query: &str, token: Option<&str>, body: Option<&str>, headers: &[(&str, &str)]) -> Reply {
-        let req = build_request(method, path_and_query, token, body.map(str::to_string), headers, false);
+    pub async fn send_raw(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let req = build_request(
+            method,
+            path_and_query,
+            token,
+            body.map(str::to_string),
+            headers,
+            false,
+        );
         self.dispatch(req).await
     }
 
@@ -94,31 +134,53 @@ impl Stack {
             Body::Binary(b) => serde_json::from_slice(b).unwrap_or(Value::Null),
             _ => Value::Null,
         };
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
-        self.send(method, path, Some(&token(ADMIN)), body, &[]).await
+        self.send(method, path, Some(&token(ADMIN)), body, &[])
+            .await
     }
 }
 
-fn build_request(method: &str, path_and_query: &str, token: Option<&str>, body: Option<String>, headers: &[(&str, &str)], add_version: bool) -> Request {
-    let (path, q) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+fn build_request(
+    method: &str,
+    path_and_query: &str,
+    token: Option<&str>,
+    body: Option<String>,
+    headers: &[(&str, &str)],
+    add_version: bool,
+) -> Request {
+    let (path, q) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
     let mut query: HashMap<String, Vec<String>> = HashMap::new();
     for pair in q.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let dec = |s: &str| percent_encoding::percent_decode_str(&s.replace('+', "%2B")).decode_utf8_lossy().into_owned();
+        let dec = |s: &str| {
+            percent_encoding::percent_decode_str(&s.replace('+', "%2B"))
+                .decode_utf8_lossy()
+                .into_owned()
+        };
         query.entry(dec(k)).or_default().push(dec(v));
     }
     if add_version && !query.contains_key("api-version") {
         query.insert("api-version".into(), vec![API_VERSION.into()]);
     }
-    let mut b = lambda_http::http::Request::builder().method(Method::from_bytes(method.as_bytes()).expect("method")).uri(format!("http://localhost{path}"));
+    let mut b = lambda_http::http::Request::builder()
+        .method(Method::from_bytes(method.as_bytes()).expect("method"))
+        .uri(format!("http://localhost{path}"));
     b = b.header("host", "localhost");
     if let Some(t) = token {
         b = b.header("authorization", format!("Bearer {t}"));
     }
-    let has_ct = headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
+    let has_ct = headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
     if body.is_some() && !has_ct && add_version {
         b = b.header("content-type", "application/json");
     }
@@ -126,7 +188,9 @@ fn build_request(method: &str, path_and_query: &str, token: Option<&str>, body: 
         b = b.header(*k, *v);
     }
     let body = body.map(Body::Text).unwrap_or(Body::Empty);
-    b.body(body).expect("request").with_query_string_parameters(query)
+    b.body(body)
+        .expect("request")
+        .with_query_string_parameters(query)
 }
 
 /// Matches `/accounts/{accountName}` style patterns; returns the parameters.
@@ -181,5 +245,7 @@ pub fn dr_number(account: &str, tn: &str) -> Value {
 
 /// `count` distinct valid UK numbers starting at `start`.
 pub fn uk_numbers(start: u64, count: u64) -> Vec<String> {
-    (start..start + count).map(|i| format!("+44207{i:07}")).collect()
+    (start..start + count)
+        .map(|i| format!("+44207{i:07}"))
+        .collect()
 }

@@ -26,10 +26,20 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &str, message: impl Into<String>, target: Option<&str>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        code: &str,
+        message: impl Into<String>,
+        target: Option<&str>,
+    ) -> Self {
         ApiError {
             status,
-            body: ErrorBody { code: code.into(), message: message.into(), target: target.map(str::to_string), details: vec![] },
+            body: ErrorBody {
+                code: code.into(),
+                message: message.into(),
+                target: target.map(str::to_string),
+                details: vec![],
+            },
             retry_after: None,
         }
     }
@@ -39,7 +49,12 @@ impl ApiError {
     }
 
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "Unauthorized", message, Some("Authorization"))
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            message,
+            Some("Authorization"),
+        )
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
@@ -51,16 +66,28 @@ impl ApiError {
     }
 
     pub fn invalid(errors: Vec<FieldError>) -> Self {
-        let first = errors.first().cloned().unwrap_or_else(|| FieldError::new("body", "invalid input"));
+        let first = errors
+            .first()
+            .cloned()
+            .unwrap_or_else(|| FieldError::new("body", "invalid input"));
         let mut e = Self::new(
             StatusCode::BAD_REQUEST,
             "InvalidInput",
-            if errors.len() == 1 { first.message.clone() } else { format!("{} fields are invalid; see details", errors.len()) },
+            if errors.len() == 1 {
+                first.message.clone()
+            } else {
+                format!("{} fields are invalid; see details", errors.len())
+            },
             Some(&first.target),
         );
         e.body.details = errors
             .into_iter()
-            .map(|f| ErrorBody { code: "InvalidInput".into(), message: f.message, target: Some(f.target), details: vec![] })
+            .map(|f| ErrorBody {
+                code: "InvalidInput".into(),
+                message: f.message,
+                target: Some(f.target),
+                details: vec![],
+            })
             .collect();
         e
     }
@@ -82,7 +109,11 @@ impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
         match e {
             DomainError::Invalid(errors) => ApiError::invalid(errors),
-            DomainError::Conflict { code, target, message } => Self::new(StatusCode::CONFLICT, code, message, Some(&target)),
+            DomainError::Conflict {
+                code,
+                target,
+                message,
+            } => Self::new(StatusCode::CONFLICT, code, message, Some(&target)),
         }
     }
 }
@@ -91,7 +122,11 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound { what, id } => {
-                let target = if what == "account" { "accountName" } else { "telephoneNumber" };
+                let target = if what == "account" {
+                    "accountName"
+                } else {
+                    "telephoneNumber"
+                };
                 ApiError::not_found(target, format!("{what} {id:?} was not found"))
             }
             StoreError::PreconditionFailed => Self::new(
@@ -101,12 +136,25 @@ impl From<StoreError> for ApiError {
                 Some("If-Match"),
             ),
             StoreError::Domain(d) => d.into(),
-            StoreError::BadToken(why) => ApiError::bad_request("InvalidSkipToken", "skipToken", format!("the continuation token is not valid ({why}); follow nextLink as returned")),
-            StoreError::Throttled => Self::unavailable("ServiceBusy", "the database is throttling requests; retry after the given delay"),
-            StoreError::Contention => Self::unavailable("Contention", "the resource changed concurrently too many times; retry"),
+            StoreError::BadToken(why) => ApiError::bad_request(
+                "InvalidSkipToken",
+                "skipToken",
+                format!("the continuation token is not valid ({why}); follow nextLink as returned"),
+            ),
+            StoreError::Throttled => Self::unavailable(
+                "ServiceBusy",
+                "the database is throttling requests; retry after the given delay",
+            ),
+            StoreError::Contention => Self::unavailable(
+                "Contention",
+                "the resource changed concurrently too many times; retry",
+            ),
             StoreError::Backend(detail) => {
                 tracing::error!(%detail, "database error");
-                Self::unavailable("DatabaseUnavailable", "the database could not complete the request; retry")
+                Self::unavailable(
+                    "DatabaseUnavailable",
+                    "the database could not complete the request; retry",
+                )
             }
         }
     }

@@ -16,14 +16,24 @@ const MAX_BODY: usize = 1024 * 1024;
 /// Fails unless `api-version` is present and the one we implement.
 pub fn check_api_version(req: &Request) -> Result<(), ApiError> {
     match query(req, "api-version") {
-        None => Err(ApiError::bad_request("MissingApiVersionParameter", "api-version", format!("the api-version query parameter is required; use {API_VERSION}"))),
+        None => Err(ApiError::bad_request(
+            "MissingApiVersionParameter",
+            "api-version",
+            format!("the api-version query parameter is required; use {API_VERSION}"),
+        )),
         Some(v) if v == API_VERSION => Ok(()),
-        Some(v) => Err(ApiError::bad_request("UnsupportedApiVersion", "api-version", format!("api-version {v:?} is not supported; use {API_VERSION}"))),
+        Some(v) => Err(ApiError::bad_request(
+            "UnsupportedApiVersion",
+            "api-version",
+            format!("api-version {v:?} is not supported; use {API_VERSION}"),
+        )),
     }
 }
 
 pub fn query(req: &Request, name: &str) -> Option<String> {
-    req.query_string_parameters_ref().and_then(|q| q.first(name)).map(str::to_string)
+    req.query_string_parameters_ref()
+        .and_then(|q| q.first(name))
+        .map(str::to_string)
 }
 
 /// A path parameter, percent-decoded (`%2B15551234567` and `+15551234567` are the same number).
@@ -31,11 +41,23 @@ pub fn path_param(req: &Request, name: &str) -> Result<String, ApiError> {
     let raw = req
         .path_parameters_ref()
         .and_then(|p| p.first(name))
-        .ok_or_else(|| ApiError::bad_request("MissingPathParameter", name, format!("the path needs {{{name}}}")))?;
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "MissingPathParameter",
+                name,
+                format!("the path needs {{{name}}}"),
+            )
+        })?;
     percent_encoding::percent_decode_str(raw)
         .decode_utf8()
         .map(|s| s.into_owned())
-        .map_err(|_| ApiError::bad_request("InvalidPathParameter", name, "the path parameter is not valid UTF-8"))
+        .map_err(|_| {
+            ApiError::bad_request(
+                "InvalidPathParameter",
+                name,
+                "the path parameter is not valid UTF-8",
+            )
+        })
 }
 
 /// The `{accountName}` path parameter, checked.
@@ -58,7 +80,11 @@ pub fn bool_query(req: &Request, name: &str, default: bool) -> Result<bool, ApiE
         None => Ok(default),
         Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
         Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
-        Some(v) => Err(ApiError::bad_request("InvalidQueryParameter", name, format!("{name} must be true or false, not {v:?}"))),
+        Some(v) => Err(ApiError::bad_request(
+            "InvalidQueryParameter",
+            name,
+            format!("{name} must be true or false, not {v:?}"),
+        )),
     }
 }
 
@@ -85,26 +111,48 @@ pub fn json_body<T: DeserializeOwned>(req: &Request, media_type: &str) -> Result
         _ => b"",
     };
     if bytes.len() > MAX_BODY {
-        return Err(ApiError::bad_request("RequestTooLarge", "body", format!("the body is larger than {MAX_BODY} bytes")));
+        return Err(ApiError::bad_request(
+            "RequestTooLarge",
+            "body",
+            format!("the body is larger than {MAX_BODY} bytes"),
+        ));
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request("InvalidBody", "body", "a JSON body is required"));
+        return Err(ApiError::bad_request(
+            "InvalidBody",
+            "body",
+            "a JSON body is required",
+        ));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(decode_error)?;
-    de.end().map_err(|e| ApiError::bad_request("InvalidJson", "body", format!("trailing data after the JSON body: {e}")))?;
+    de.end().map_err(|e| {
+        ApiError::bad_request(
+            "InvalidJson",
+            "body",
+            format!("trailing data after the JSON body: {e}"),
+        )
+    })?;
     Ok(value)
 }
 
 fn decode_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     let inner = e.inner();
     if inner.is_syntax() || inner.is_eof() || inner.is_io() {
-        return ApiError::bad_request("InvalidJson", "body", format!("the body is not valid JSON: {inner}"));
+        return ApiError::bad_request(
+            "InvalidJson",
+            "body",
+            format!("the body is not valid JSON: {inner}"),
+        );
     }
     let path = e.path().to_string();
     let msg = inner.to_string();
     // serde reports a missing field at its parent; name the field itself.
-    let target = match msg.split('`').nth(1).filter(|_| msg.starts_with("missing field")) {
+    let target = match msg
+        .split('`')
+        .nth(1)
+        .filter(|_| msg.starts_with("missing field"))
+    {
         Some(field) if path == "." => field.to_string(),
         Some(field) => format!("{path}.{field}"),
         None if path == "." => "body".to_string(),
@@ -116,7 +164,12 @@ fn decode_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
 
 /// `If-Match` / `If-None-Match`, with the quotes of an entity tag removed.
 pub fn precondition(req: &Request) -> Precondition {
-    let unquote = |v: &str| v.trim().trim_start_matches("W/").trim_matches('"').to_string();
+    let unquote = |v: &str| {
+        v.trim()
+            .trim_start_matches("W/")
+            .trim_matches('"')
+            .to_string()
+    };
     if let Some(v) = header(req, "if-match") {
         Precondition::IfMatch(unquote(v))
     } else if let Some(v) = header(req, "if-none-match") {

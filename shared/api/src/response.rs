@@ -22,7 +22,12 @@ fn build(status: StatusCode, body: Body, content_type: Option<&str>) -> HttpResp
 pub fn json<T: Serialize>(status: StatusCode, value: &T) -> HttpResponse {
     match serde_json::to_string(value) {
         Ok(s) => build(status, Body::Text(s), Some("application/json")),
-        Err(e) => error(&ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", format!("encoding the response: {e}"), None)),
+        Err(e) => error(&ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalError",
+            format!("encoding the response: {e}"),
+            None,
+        )),
     }
 }
 
@@ -45,15 +50,21 @@ pub fn empty(status: StatusCode) -> HttpResponse {
 
 pub fn error(e: &ApiError) -> HttpResponse {
     let body = serde_json::json!({ "error": e.body });
-    let mut r = build(e.status, Body::Text(body.to_string()), Some("application/json"));
+    let mut r = build(
+        e.status,
+        Body::Text(body.to_string()),
+        Some("application/json"),
+    );
     if let Ok(v) = HeaderValue::from_str(&e.body.code) {
         r.headers_mut().insert("x-ms-error-code", v);
     }
     if let Some(secs) = e.retry_after {
-        r.headers_mut().insert("retry-after", HeaderValue::from(secs));
+        r.headers_mut()
+            .insert("retry-after", HeaderValue::from(secs));
     }
     if e.status == StatusCode::UNAUTHORIZED {
-        r.headers_mut().insert("www-authenticate", HeaderValue::from_static("Bearer"));
+        r.headers_mut()
+            .insert("www-authenticate", HeaderValue::from_static("Bearer"));
     }
     r
 }

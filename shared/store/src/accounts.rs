@@ -23,10 +23,19 @@ pub(crate) fn precondition_expr(pre: &Precondition, p: &mut Placeholders) -> Opt
     Some(match pre {
         Precondition::None => return None,
         Precondition::IfMatch(e) if e == "*" => format!("attribute_exists({})", p.path(PK)),
-        Precondition::IfMatch(e) => format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(e.clone()))),
+        Precondition::IfMatch(e) => format!(
+            "{} = {}",
+            p.path(ETAG),
+            p.value(AttributeValue::S(e.clone()))
+        ),
         Precondition::IfNoneMatch(e) if e == "*" => format!("attribute_not_exists({})", p.path(PK)),
         Precondition::IfNoneMatch(e) => {
-            format!("(attribute_not_exists({}) OR {} <> {})", p.path(PK), p.path(ETAG), p.value(AttributeValue::S(e.clone())))
+            format!(
+                "(attribute_not_exists({}) OR {} <> {})",
+                p.path(PK),
+                p.path(ETAG),
+                p.value(AttributeValue::S(e.clone()))
+            )
         }
     })
 }
@@ -46,35 +55,56 @@ impl Repository {
     }
 
     pub async fn get_account(&self, name: &str) -> Result<Stored<Account>, StoreError> {
-        let item = self.get_account_item(name).await?.ok_or_else(|| not_found_account(name))?;
+        let item = self
+            .get_account_item(name)
+            .await?
+            .ok_or_else(|| not_found_account(name))?;
         item::account(&item)
     }
 
-    pub async fn list_accounts(&self, req: &PageRequest) -> Result<Page<Stored<Account>>, StoreError> {
-        self.query_page(&Listing::Accounts, req).await?.map(|i| item::account(&i))
+    pub async fn list_accounts(
+        &self,
+        req: &PageRequest,
+    ) -> Result<Page<Stored<Account>>, StoreError> {
+        self.query_page(&Listing::Accounts, req)
+            .await?
+            .map(|i| item::account(&i))
     }
 
     /// Creates or replaces an account. Counters are kept; the Teams tenant may not change while
     /// OC/TPM numbers exist, and a service may not be turned off while numbers use it.
-    pub async fn put_account(&self, mut account: Account, pre: &Precondition) -> Result<(Written, Stored<Account>), StoreError> {
+    pub async fn put_account(
+        &self,
+        mut account: Account,
+        pre: &Precondition,
+    ) -> Result<(Written, Stored<Account>), StoreError> {
         account.clear_read_only();
         if account.service_details.syncs() {
             account.service_provisioning_status = Some(ProvisioningStatus::Pending);
         }
         if let Some(dr) = account.service_details.teams_direct_routing.as_mut() {
-            dr.subdomain_status = Some(switchboard_domain::account::SubdomainStatus::NotProvisioned);
+            dr.subdomain_status =
+                Some(switchboard_domain::account::SubdomainStatus::NotProvisioned);
         }
         let etag = new_etag();
         let mut p = Placeholders::default();
         let mut sets = vec![
             format!("{} = {}", p.path(DOC), p.value(item::to_doc(&account)?)),
-            format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(etag.clone()))),
+            format!(
+                "{} = {}",
+                p.path(ETAG),
+                p.value(AttributeValue::S(etag.clone()))
+            ),
         ];
         for (k, v) in keys::account_index(&account.name) {
             sets.push(format!("{} = {}", p.path(&k), p.value(v)));
         }
         let zero_v = p.value(zero());
-        for attr in Service::ALL.iter().map(|s| keys::count_attr(*s)).chain([TOTAL]) {
+        for attr in Service::ALL
+            .iter()
+            .map(|s| keys::count_attr(*s))
+            .chain([TOTAL])
+        {
             let a = p.path(attr);
             sets.push(format!("{a} = if_not_exists({a}, {zero_v})"));
         }
@@ -82,15 +112,27 @@ impl Repository {
         let pk = p.path(PK);
         let mut conds = vec![format!("attribute_not_exists({})", p.path(DELETING))];
         conds.extend(precondition_expr(pre, &mut p));
-        let (oc, tpm) = (p.path(keys::count_attr(Service::TeamsOperatorConnect)), p.path(keys::count_attr(Service::TeamsPhoneMobile)));
+        let (oc, tpm) = (
+            p.path(keys::count_attr(Service::TeamsOperatorConnect)),
+            p.path(keys::count_attr(Service::TeamsPhoneMobile)),
+        );
         let tenant_path = p.path(&format!("{DOC}.serviceDetails.teamsTenantId"));
         let same_tenant = match account.teams_tenant_id() {
-            Some(t) => format!("{tenant_path} = {}", p.value(AttributeValue::S(t.to_string()))),
+            Some(t) => format!(
+                "{tenant_path} = {}",
+                p.value(AttributeValue::S(t.to_string()))
+            ),
             None => format!("attribute_not_exists({tenant_path})"),
         };
         conds.push(format!("(attribute_not_exists({pk}) OR ({oc} = {zero_v} AND {tpm} = {zero_v}) OR {same_tenant})"));
-        for s in Service::ALL.into_iter().filter(|s| !account.service_details.is_enabled(*s)) {
-            conds.push(format!("(attribute_not_exists({pk}) OR {} = {zero_v})", p.path(keys::count_attr(s))));
+        for s in Service::ALL
+            .into_iter()
+            .filter(|s| !account.service_details.is_enabled(*s))
+        {
+            conds.push(format!(
+                "(attribute_not_exists({pk}) OR {} = {zero_v})",
+                p.path(keys::count_attr(s))
+            ));
         }
 
         let result = self
@@ -110,9 +152,19 @@ impl Repository {
             Ok(out) => {
                 // Every stored account has an etag; an engine may echo just the key for a new item.
                 let old = out.attributes.filter(|a| a.contains_key(ETAG));
-                let written = if old.is_some() { Written::Replaced } else { Written::Created };
+                let written = if old.is_some() {
+                    Written::Replaced
+                } else {
+                    Written::Created
+                };
                 account.set_counts(&old.as_ref().map(item::counts).unwrap_or_default());
-                Ok((written, Stored { value: account, etag }))
+                Ok((
+                    written,
+                    Stored {
+                        value: account,
+                        etag,
+                    },
+                ))
             }
             Err(err) => match err.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
@@ -125,8 +177,16 @@ impl Repository {
 
     /// Deletes an account. With `delete_numbers`, its numbers go first (the account is marked
     /// `deleting` so no new number can join it meanwhile); without, an account with numbers is a conflict.
-    pub async fn delete_account(&self, name: &str, delete_numbers: bool, pre: &Precondition) -> Result<(), StoreError> {
-        let current = self.get_account_item(name).await?.ok_or_else(|| not_found_account(name))?;
+    pub async fn delete_account(
+        &self,
+        name: &str,
+        delete_numbers: bool,
+        pre: &Precondition,
+    ) -> Result<(), StoreError> {
+        let current = self
+            .get_account_item(name)
+            .await?
+            .ok_or_else(|| not_found_account(name))?;
         if !pre.allows_write(item::etag(&current).as_deref()) {
             return Err(StoreError::PreconditionFailed);
         }
@@ -178,7 +238,11 @@ impl Repository {
 
     async fn mark_deleting(&self, name: &str, etag: Option<String>) -> Result<(), StoreError> {
         let mut p = Placeholders::default();
-        let update = format!("SET {} = {}", p.path(DELETING), p.value(AttributeValue::Bool(true)));
+        let update = format!(
+            "SET {} = {}",
+            p.path(DELETING),
+            p.value(AttributeValue::Bool(true))
+        );
         let cond = match etag {
             Some(e) => format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(e))),
             None => format!("attribute_exists({})", p.path(PK)),
@@ -195,7 +259,9 @@ impl Repository {
             .await
             .map_err(|err| match err.as_service_error() {
                 // Changed under us: the caller's view is stale.
-                Some(UpdateItemError::ConditionalCheckFailedException(_)) => StoreError::PreconditionFailed,
+                Some(UpdateItemError::ConditionalCheckFailedException(_)) => {
+                    StoreError::PreconditionFailed
+                }
                 _ => StoreError::backend(err),
             })?;
         Ok(())
@@ -203,7 +269,11 @@ impl Repository {
 }
 
 /// Why an account write's condition failed, from the item as it stood.
-fn explain_account_conflict(current: Option<&Item>, new: &Account, pre: &Precondition) -> StoreError {
+fn explain_account_conflict(
+    current: Option<&Item>,
+    new: &Account,
+    pre: &Precondition,
+) -> StoreError {
     let current_etag = current.and_then(item::etag);
     if !pre.allows_write(current_etag.as_deref()) {
         return StoreError::PreconditionFailed;
@@ -212,11 +282,19 @@ fn explain_account_conflict(current: Option<&Item>, new: &Account, pre: &Precond
         return StoreError::Contention;
     };
     if item::is_deleting(current) {
-        return DomainError::conflict("AccountBeingDeleted", "name", format!("account {:?} is being deleted", new.name)).into();
+        return DomainError::conflict(
+            "AccountBeingDeleted",
+            "name",
+            format!("account {:?} is being deleted", new.name),
+        )
+        .into();
     }
     let counts = item::counts(current);
-    let stored_tenant = item::account(current).ok().and_then(|a| a.value.service_details.teams_tenant_id);
-    let teams_numbers = counts.get(Service::TeamsOperatorConnect) + counts.get(Service::TeamsPhoneMobile);
+    let stored_tenant = item::account(current)
+        .ok()
+        .and_then(|a| a.value.service_details.teams_tenant_id);
+    let teams_numbers =
+        counts.get(Service::TeamsOperatorConnect) + counts.get(Service::TeamsPhoneMobile);
     if teams_numbers > 0 && stored_tenant.as_deref() != new.teams_tenant_id() {
         return DomainError::conflict(
             "TeamsTenantIdFrozen",
@@ -230,7 +308,11 @@ fn explain_account_conflict(current: Option<&Item>, new: &Account, pre: &Precond
             return DomainError::conflict(
                 "ServiceHasNumbers",
                 format!("serviceDetails.{}.enabled", s.field()),
-                format!("{} can't be disabled while {} numbers use it", s.field(), counts.get(s)),
+                format!(
+                    "{} can't be disabled while {} numbers use it",
+                    s.field(),
+                    counts.get(s)
+                ),
             )
             .into();
         }

@@ -27,7 +27,11 @@ pub fn backoff() -> impl Iterator<Item = Duration> {
 }
 
 /// Gets up to any number of keys (in chunks of 100); returns the items found, in no order.
-pub async fn get_all(client: &Client, table: &str, keys: Vec<Key>) -> Result<Vec<Item>, StoreError> {
+pub async fn get_all(
+    client: &Client,
+    table: &str,
+    keys: Vec<Key>,
+) -> Result<Vec<Item>, StoreError> {
     let mut found = Vec::with_capacity(keys.len());
     for chunk in keys.chunks(GET_LIMIT) {
         let mut pending = KeysAndAttributes::builder()
@@ -61,7 +65,11 @@ pub async fn get_all(client: &Client, table: &str, keys: Vec<Key>) -> Result<Vec
 
 /// Writes every request (in chunks of 25), retrying unprocessed items with backoff.
 /// Used for blind bulk loads only: BatchWriteItem takes no conditions.
-pub async fn write_all(client: &Client, table: &str, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
+pub async fn write_all(
+    client: &Client,
+    table: &str,
+    requests: Vec<WriteRequest>,
+) -> Result<(), StoreError> {
     for chunk in requests.chunks(WRITE_LIMIT) {
         let mut pending = chunk.to_vec();
         let mut delays = backoff();
@@ -74,7 +82,10 @@ pub async fn write_all(client: &Client, table: &str, requests: Vec<WriteRequest>
                 .map_err(StoreError::backend)?;
             match out.unprocessed_items.and_then(|mut u| u.remove(table)) {
                 Some(rest) if !rest.is_empty() => {
-                    tracing::debug!(unprocessed = rest.len(), "retrying unprocessed batch writes");
+                    tracing::debug!(
+                        unprocessed = rest.len(),
+                        "retrying unprocessed batch writes"
+                    );
                     pending = rest;
                     let delay = delays.next().ok_or(StoreError::Throttled)?;
                     tokio::time::sleep(delay).await;

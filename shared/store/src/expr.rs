@@ -72,10 +72,21 @@ pub fn filter_expression(f: &Filter, p: &mut Placeholders) -> String {
         }
         Filter::StartsWith(field, prefix) => {
             let path = p.path(&format!("{DOC}.{field}"));
-            format!("begins_with({path}, {})", p.value(AttributeValue::S(prefix.clone())))
+            format!(
+                "begins_with({path}, {})",
+                p.value(AttributeValue::S(prefix.clone()))
+            )
         }
-        Filter::And(a, b) => format!("({}) AND ({})", filter_expression(a, p), filter_expression(b, p)),
-        Filter::Or(a, b) => format!("({}) OR ({})", filter_expression(a, p), filter_expression(b, p)),
+        Filter::And(a, b) => format!(
+            "({}) AND ({})",
+            filter_expression(a, p),
+            filter_expression(b, p)
+        ),
+        Filter::Or(a, b) => format!(
+            "({}) OR ({})",
+            filter_expression(a, p),
+            filter_expression(b, p)
+        ),
     }
 }
 
@@ -86,7 +97,11 @@ mod tests {
 
     #[test]
     fn translates_with_placeholders() {
-        let f = parse("name eq 'a' or startswith(serviceDetails/teamsTenantId,'b')", &["name", "serviceDetails.teamsTenantId"]).unwrap();
+        let f = parse(
+            "name eq 'a' or startswith(serviceDetails/teamsTenantId,'b')",
+            &["name", "serviceDetails.teamsTenantId"],
+        )
+        .unwrap();
         let mut p = Placeholders::default();
         let e = filter_expression(&f, &mut p);
         assert_eq!(e, "(#n0.#n1 = :v0) OR (begins_with(#n0.#n2.#n3, :v1))");

@@ -12,7 +12,8 @@ use crate::keys::{self, ACCT, DELETING, DOC, ETAG, TOTAL};
 use crate::Stored;
 
 pub fn to_doc<T: Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
-    serde_dynamo::to_attribute_value(value).map_err(|e| StoreError::Backend(format!("encoding item: {e}")))
+    serde_dynamo::to_attribute_value(value)
+        .map_err(|e| StoreError::Backend(format!("encoding item: {e}")))
 }
 
 fn from_doc<T: DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
@@ -20,7 +21,8 @@ fn from_doc<T: DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
         .get(DOC)
         .cloned()
         .ok_or_else(|| StoreError::Backend("stored item has no doc".into()))?;
-    serde_dynamo::from_attribute_value(doc).map_err(|e| StoreError::Backend(format!("decoding item: {e}")))
+    serde_dynamo::from_attribute_value(doc)
+        .map_err(|e| StoreError::Backend(format!("decoding item: {e}")))
 }
 
 pub fn string(item: &Item, attr: &str) -> Option<String> {
@@ -58,11 +60,17 @@ pub fn is_deleting(item: &Item) -> bool {
 pub fn account(item: &Item) -> Result<Stored<Account>, StoreError> {
     let mut value: Account = from_doc(item)?;
     value.set_counts(&counts(item));
-    Ok(Stored { value, etag: etag(item).unwrap_or_default() })
+    Ok(Stored {
+        value,
+        etag: etag(item).unwrap_or_default(),
+    })
 }
 
 pub fn number(item: &Item) -> Result<Stored<Number>, StoreError> {
-    Ok(Stored { value: from_doc(item)?, etag: etag(item).unwrap_or_default() })
+    Ok(Stored {
+        value: from_doc(item)?,
+        etag: etag(item).unwrap_or_default(),
+    })
 }
 
 /// The whole stored item of a number.

@@ -76,7 +76,10 @@ pub fn number(tn: &str) -> Key {
 
 /// The index attributes of an account item.
 pub fn account_index(name: &str) -> Key {
-    HashMap::from([(GSI1PK.into(), s(ACCOUNTS_PARTITION)), (GSI1SK.into(), s(name))])
+    HashMap::from([
+        (GSI1PK.into(), s(ACCOUNTS_PARTITION)),
+        (GSI1SK.into(), s(name)),
+    ])
 }
 
 /// The index attributes of a number item.

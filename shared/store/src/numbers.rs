@@ -2,7 +2,9 @@
 //! account's counters in the same transaction, so `numberCount` is never out of step.
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update,
+};
 use std::collections::HashMap;
 
 use switchboard_domain::provisioning::ProvisioningStatus;
@@ -36,7 +38,11 @@ impl Owner {
                 return Err(DomainError::conflict(
                     "ServiceNotEnabled",
                     format!("{prefix}serviceDetails.{}", s.field()),
-                    format!("account {:?} does not have {} enabled", self.account.name, s.field()),
+                    format!(
+                        "account {:?} does not have {} enabled",
+                        self.account.name,
+                        s.field()
+                    ),
                 )
                 .into());
             }
@@ -56,11 +62,21 @@ impl Owner {
 
 impl Repository {
     async fn owner(&self, account: &str) -> Result<Owner, StoreError> {
-        let item = self.get_account_item(account).await?.ok_or_else(|| not_found_account(account))?;
+        let item = self
+            .get_account_item(account)
+            .await?
+            .ok_or_else(|| not_found_account(account))?;
         if item::is_deleting(&item) {
-            return Err(DomainError::conflict("AccountBeingDeleted", "accountName", format!("account {account:?} is being deleted")).into());
+            return Err(DomainError::conflict(
+                "AccountBeingDeleted",
+                "accountName",
+                format!("account {account:?} is being deleted"),
+            )
+            .into());
         }
-        Ok(Owner { account: item::account(&item)?.value })
+        Ok(Owner {
+            account: item::account(&item)?.value,
+        })
     }
 
     async fn get_number_item(&self, tn: &str) -> Result<Option<Item>, StoreError> {
@@ -85,38 +101,63 @@ impl Repository {
     }
 
     /// An account's numbers, or with `None` every account's.
-    pub async fn list_numbers(&self, account: Option<&str>, req: &PageRequest) -> Result<Page<Stored<Number>>, StoreError> {
+    pub async fn list_numbers(
+        &self,
+        account: Option<&str>,
+        req: &PageRequest,
+    ) -> Result<Page<Stored<Number>>, StoreError> {
         let listing = match account {
             Some(a) => {
                 // A missing account is a 404, not an empty list.
-                self.get_account_item(a).await?.ok_or_else(|| not_found_account(a))?;
+                self.get_account_item(a)
+                    .await?
+                    .ok_or_else(|| not_found_account(a))?;
                 Listing::AccountNumbers(a.to_string())
             }
             None => Listing::AllNumbers,
         };
-        self.query_page(&listing, req).await?.map(|i| item::number(&i))
+        self.query_page(&listing, req)
+            .await?
+            .map(|i| item::number(&i))
     }
 
     /// The counter update (or, with no change, a condition check) on the owning account.
     /// Additions require the account to be live with each service enabled; removals only that it exists.
-    fn counter_action(&self, account: &str, delta: &ServiceCounts, total: i64, adding: &[Service]) -> Result<TransactWriteItem, StoreError> {
+    fn counter_action(
+        &self,
+        account: &str,
+        delta: &ServiceCounts,
+        total: i64,
+        adding: &[Service],
+    ) -> Result<TransactWriteItem, StoreError> {
         let mut p = Placeholders::default();
         let mut conds = vec![format!("attribute_exists({})", p.path(PK))];
         if total > 0 || !adding.is_empty() {
             conds.push(format!("attribute_not_exists({})", p.path(DELETING)));
             let yes = p.value(AttributeValue::Bool(true));
             for s in adding {
-                conds.push(format!("{} = {yes}", p.path(&format!("{DOC}.serviceDetails.{}.enabled", s.field()))));
+                conds.push(format!(
+                    "{} = {yes}",
+                    p.path(&format!("{DOC}.serviceDetails.{}.enabled", s.field()))
+                ));
             }
         }
         let mut adds = Vec::new();
         for s in Service::ALL {
             if delta.get(s) != 0 {
-                adds.push(format!("{} {}", p.path(keys::count_attr(s)), p.value(AttributeValue::N(delta.get(s).to_string()))));
+                adds.push(format!(
+                    "{} {}",
+                    p.path(keys::count_attr(s)),
+                    p.value(AttributeValue::N(delta.get(s).to_string()))
+                ));
             }
         }
         if total != 0 {
-            adds.push(format!("{} {}", p.path(TOTAL), p.value(AttributeValue::N(total.to_string()))));
+            adds.push(format!(
+                "{} {}",
+                p.path(TOTAL),
+                p.value(AttributeValue::N(total.to_string()))
+            ));
         }
         let cond = conds.join(" AND ");
         let key = keys::account(account);
@@ -151,10 +192,19 @@ impl Repository {
     }
 
     /// A put of `n` that only succeeds if the stored item is still the one we read.
-    fn put_action(&self, n: &Number, etag: &str, expected: Option<&str>) -> Result<TransactWriteItem, StoreError> {
+    fn put_action(
+        &self,
+        n: &Number,
+        etag: &str,
+        expected: Option<&str>,
+    ) -> Result<TransactWriteItem, StoreError> {
         let mut p = Placeholders::default();
         let cond = match expected {
-            Some(e) => format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(e.to_string()))),
+            Some(e) => format!(
+                "{} = {}",
+                p.path(ETAG),
+                p.value(AttributeValue::S(e.to_string()))
+            ),
             None => format!("attribute_not_exists({})", p.path(PK)),
         };
         Ok(TransactWriteItem::builder()
@@ -173,7 +223,11 @@ impl Repository {
 
     fn delete_action(&self, tn: &str, expected: &str) -> Result<TransactWriteItem, StoreError> {
         let mut p = Placeholders::default();
-        let cond = format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(expected.to_string())));
+        let cond = format!(
+            "{} = {}",
+            p.path(ETAG),
+            p.value(AttributeValue::S(expected.to_string()))
+        );
         Ok(TransactWriteItem::builder()
             .delete(
                 Delete::builder()
@@ -191,12 +245,25 @@ impl Repository {
     /// Runs a transaction. `Ok(true)`: committed; `Ok(false)`: a condition failed or another
     /// transaction collided, so the caller re-reads and tries again.
     async fn transact(&self, actions: Vec<TransactWriteItem>) -> Result<bool, StoreError> {
-        match self.client().transact_write_items().set_transact_items(Some(actions)).send().await {
+        match self
+            .client()
+            .transact_write_items()
+            .set_transact_items(Some(actions))
+            .send()
+            .await
+        {
             Ok(_) => Ok(true),
             Err(err) => match err.as_service_error() {
                 Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
-                    let codes: Vec<&str> = e.cancellation_reasons().iter().filter_map(|r| r.code()).collect();
-                    if codes.iter().any(|c| c.contains("Throttl") || *c == "ProvisionedThroughputExceeded") {
+                    let codes: Vec<&str> = e
+                        .cancellation_reasons()
+                        .iter()
+                        .filter_map(|r| r.code())
+                        .collect();
+                    if codes
+                        .iter()
+                        .any(|c| c.contains("Throttl") || *c == "ProvisionedThroughputExceeded")
+                    {
                         return Err(StoreError::Throttled);
                     }
                     Ok(false)
@@ -207,13 +274,25 @@ impl Repository {
     }
 
     /// Creates or replaces one number of `n.account_name`.
-    pub async fn put_number(&self, n: Number, pre: &Precondition) -> Result<(Written, Stored<Number>), StoreError> {
+    pub async fn put_number(
+        &self,
+        n: Number,
+        pre: &Precondition,
+    ) -> Result<(Written, Stored<Number>), StoreError> {
         for _ in 0..MAX_ATTEMPTS {
             let owner = self.owner(&n.account_name).await?;
             owner.check_can_hold(&n, "")?;
             let existing = self.get_number_item(&n.telephone_number).await?;
-            if let Some(other) = existing.as_ref().and_then(item::owner).filter(|o| *o != n.account_name) {
-                return Err(owned_elsewhere("telephoneNumber", &n.telephone_number, &other));
+            if let Some(other) = existing
+                .as_ref()
+                .and_then(item::owner)
+                .filter(|o| *o != n.account_name)
+            {
+                return Err(owned_elsewhere(
+                    "telephoneNumber",
+                    &n.telephone_number,
+                    &other,
+                ));
             }
             let current_etag = existing.as_ref().and_then(item::etag);
             if !pre.allows_write(current_etag.as_deref()) {
@@ -228,17 +307,37 @@ impl Repository {
             let etag = new_etag();
             let actions = vec![
                 self.put_action(&number, &etag, current_etag.as_deref())?,
-                self.counter_action(&number.account_name, &delta, total, &number.service_details.enabled())?,
+                self.counter_action(
+                    &number.account_name,
+                    &delta,
+                    total,
+                    &number.service_details.enabled(),
+                )?,
             ];
             if self.transact(actions).await? {
-                let written = if existing.is_some() { Written::Replaced } else { Written::Created };
-                return Ok((written, Stored { value: number, etag }));
+                let written = if existing.is_some() {
+                    Written::Replaced
+                } else {
+                    Written::Created
+                };
+                return Ok((
+                    written,
+                    Stored {
+                        value: number,
+                        etag,
+                    },
+                ));
             }
         }
         Err(StoreError::Contention)
     }
 
-    pub async fn delete_number(&self, account: &str, tn: &str, pre: &Precondition) -> Result<(), StoreError> {
+    pub async fn delete_number(
+        &self,
+        account: &str,
+        tn: &str,
+        pre: &Precondition,
+    ) -> Result<(), StoreError> {
         for _ in 0..MAX_ATTEMPTS {
             let existing = match self.get_number_item(tn).await? {
                 Some(i) if item::owner(&i).as_deref() == Some(account) => i,
@@ -250,7 +349,10 @@ impl Repository {
             }
             let mut delta = ServiceCounts::default();
             delta.sub(&item::number(&existing)?.value.counts());
-            let actions = vec![self.delete_action(tn, &etag)?, self.counter_action(account, &delta, -1, &[])?];
+            let actions = vec![
+                self.delete_action(tn, &etag)?,
+                self.counter_action(account, &delta, -1, &[])?,
+            ];
             if self.transact(actions).await? {
                 return Ok(());
             }
@@ -263,14 +365,22 @@ impl Repository {
         let items = batch::get_all(self.client(), self.table(), keys).await?;
         Ok(items
             .into_iter()
-            .filter_map(|i| item::number(&i).ok().map(|n| (n.value.telephone_number.clone(), i)))
+            .filter_map(|i| {
+                item::number(&i)
+                    .ok()
+                    .map(|n| (n.value.telephone_number.clone(), i))
+            })
             .collect())
     }
 
     /// Creates or replaces up to 100 numbers of one account (`numbers` already validated and
     /// free of duplicates). A number owned by another account fails the whole batch before
     /// anything is written. Returns the stored numbers in request order.
-    pub async fn upsert_numbers(&self, account: &str, numbers: Vec<Number>) -> Result<Vec<Stored<Number>>, StoreError> {
+    pub async fn upsert_numbers(
+        &self,
+        account: &str,
+        numbers: Vec<Number>,
+    ) -> Result<Vec<Stored<Number>>, StoreError> {
         let owner = self.owner(account).await?;
         for (i, n) in numbers.iter().enumerate() {
             owner.check_can_hold(n, &format!("numbers[{i}]."))?;
@@ -278,12 +388,20 @@ impl Repository {
         let numbers: Vec<Number> = numbers.into_iter().map(|n| owner.prepare(n)).collect();
         let mut stored = Vec::with_capacity(numbers.len());
         for (c, chunk) in numbers.chunks(NUMBERS_PER_TX).enumerate() {
-            stored.extend(self.upsert_chunk(account, chunk, c * NUMBERS_PER_TX).await?);
+            stored.extend(
+                self.upsert_chunk(account, chunk, c * NUMBERS_PER_TX)
+                    .await?,
+            );
         }
         Ok(stored)
     }
 
-    async fn upsert_chunk(&self, account: &str, chunk: &[Number], offset: usize) -> Result<Vec<Stored<Number>>, StoreError> {
+    async fn upsert_chunk(
+        &self,
+        account: &str,
+        chunk: &[Number],
+        offset: usize,
+    ) -> Result<Vec<Stored<Number>>, StoreError> {
         for _ in 0..MAX_ATTEMPTS {
             let tns: Vec<&str> = chunk.iter().map(|n| n.telephone_number.as_str()).collect();
             let existing = self.existing_numbers(&tns).await?;
@@ -295,7 +413,11 @@ impl Repository {
             for (i, n) in chunk.iter().enumerate() {
                 let old = existing.get(&n.telephone_number);
                 if let Some(other) = old.and_then(item::owner).filter(|o| o != account) {
-                    return Err(owned_elsewhere(&format!("numbers[{}].telephoneNumber", offset + i), &n.telephone_number, &other));
+                    return Err(owned_elsewhere(
+                        &format!("numbers[{}].telephoneNumber", offset + i),
+                        &n.telephone_number,
+                        &other,
+                    ));
                 }
                 delta.add(&n.counts());
                 match old {
@@ -309,7 +431,10 @@ impl Repository {
                 }
                 let etag = new_etag();
                 actions.push(self.put_action(n, &etag, old.and_then(item::etag).as_deref())?);
-                stored.push(Stored { value: n.clone(), etag });
+                stored.push(Stored {
+                    value: n.clone(),
+                    etag,
+                });
             }
             actions.push(self.counter_action(account, &delta, total, &adding)?);
             if self.transact(actions).await? {
@@ -323,8 +448,14 @@ impl Repository {
 
     /// Deletes up to 100 numbers of one account. Numbers the account doesn't own are skipped,
     /// as a repeated delete is; the caller learns which were deleted.
-    pub async fn delete_numbers(&self, account: &str, tns: &[&str]) -> Result<Vec<String>, StoreError> {
-        self.get_account_item(account).await?.ok_or_else(|| not_found_account(account))?;
+    pub async fn delete_numbers(
+        &self,
+        account: &str,
+        tns: &[&str],
+    ) -> Result<Vec<String>, StoreError> {
+        self.get_account_item(account)
+            .await?
+            .ok_or_else(|| not_found_account(account))?;
         let mut deleted = Vec::new();
         for chunk in tns.chunks(NUMBERS_PER_TX) {
             deleted.extend(self.delete_chunk(account, chunk).await?);
@@ -335,7 +466,10 @@ impl Repository {
     async fn delete_chunk(&self, account: &str, tns: &[&str]) -> Result<Vec<String>, StoreError> {
         for _ in 0..MAX_ATTEMPTS {
             let existing = self.existing_numbers(tns).await?;
-            let owned: Vec<(&String, &Item)> = existing.iter().filter(|(_, i)| item::owner(i).as_deref() == Some(account)).collect();
+            let owned: Vec<(&String, &Item)> = existing
+                .iter()
+                .filter(|(_, i)| item::owner(i).as_deref() == Some(account))
+                .collect();
             if owned.is_empty() {
                 return Ok(Vec::new());
             }
@@ -357,11 +491,24 @@ impl Repository {
     pub(crate) async fn purge_numbers(&self, account: &str) -> Result<(), StoreError> {
         let listing = Listing::AccountNumbers(account.to_string());
         loop {
-            let page = self.query_page(&listing, &PageRequest { page_size: NUMBERS_PER_TX, ..Default::default() }).await?;
+            let page = self
+                .query_page(
+                    &listing,
+                    &PageRequest {
+                        page_size: NUMBERS_PER_TX,
+                        ..Default::default()
+                    },
+                )
+                .await?;
             if page.items.is_empty() {
                 return Ok(());
             }
-            let tns: Vec<String> = page.items.iter().filter_map(|i| item::number(i).ok()).map(|n| n.value.telephone_number).collect();
+            let tns: Vec<String> = page
+                .items
+                .iter()
+                .filter_map(|i| item::number(i).ok())
+                .map(|n| n.value.telephone_number)
+                .collect();
             let refs: Vec<&str> = tns.iter().map(String::as_str).collect();
             self.delete_chunk(account, &refs).await?;
         }
@@ -369,5 +516,10 @@ impl Repository {
 }
 
 fn owned_elsewhere(target: &str, tn: &str, other: &str) -> StoreError {
-    DomainError::conflict("NumberOwnedByAnotherAccount", target, format!("{tn} already belongs to account {other:?}")).into()
+    DomainError::conflict(
+        "NumberOwnedByAnotherAccount",
+        target,
+        format!("{tn} already belongs to account {other:?}"),
+    )
+    .into()
 }

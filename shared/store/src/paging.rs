@@ -52,7 +52,10 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     pub fn map<U>(self, f: impl FnMut(T) -> Result<U, StoreError>) -> Result<Page<U>, StoreError> {
-        Ok(Page { items: self.items.into_iter().map(f).collect::<Result<_, _>>()?, next: self.next })
+        Ok(Page {
+            items: self.items.into_iter().map(f).collect::<Result<_, _>>()?,
+            next: self.next,
+        })
     }
 }
 
@@ -62,14 +65,25 @@ fn encode_token(key: &BTreeMap<String, String>) -> String {
 
 fn decode_token(token: &str, listing: &Listing) -> Result<Item, StoreError> {
     let bad = |why: &str| StoreError::BadToken(why.to_string());
-    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| bad("not base64url"))?;
-    let key: BTreeMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| bad("malformed"))?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(token)
+        .map_err(|_| bad("not base64url"))?;
+    let key: BTreeMap<String, String> =
+        serde_json::from_slice(&bytes).map_err(|_| bad("malformed"))?;
     let (_, pk_attr, pk_value, sk_attr) = listing.target();
     // A token only continues the listing it came from.
-    if key.get(pk_attr) != Some(&pk_value) || !key.contains_key(sk_attr) || !key.contains_key(PK) || !key.contains_key(SK) || key.len() != 4 {
+    if key.get(pk_attr) != Some(&pk_value)
+        || !key.contains_key(sk_attr)
+        || !key.contains_key(PK)
+        || !key.contains_key(SK)
+        || key.len() != 4
+    {
         return Err(bad("it belongs to another listing"));
     }
-    Ok(key.into_iter().map(|(k, v)| (k, AttributeValue::S(v))).collect())
+    Ok(key
+        .into_iter()
+        .map(|(k, v)| (k, AttributeValue::S(v)))
+        .collect())
 }
 
 /// The continuation key of `item` in `listing`: table key plus index key.
@@ -77,19 +91,34 @@ fn position(item: &Item, listing: &Listing) -> BTreeMap<String, String> {
     let (_, pk_attr, _, sk_attr) = listing.target();
     [PK, SK, pk_attr, sk_attr]
         .into_iter()
-        .filter_map(|a| item.get(a).and_then(|v| v.as_s().ok()).map(|v| (a.to_string(), v.clone())))
+        .filter_map(|a| {
+            item.get(a)
+                .and_then(|v| v.as_s().ok())
+                .map(|v| (a.to_string(), v.clone()))
+        })
         .collect()
 }
 
 impl Repository {
     /// One page of `listing`, filled up to `page_size` matching items.
-    pub async fn query_page(&self, listing: &Listing, req: &PageRequest) -> Result<Page<Item>, StoreError> {
+    pub async fn query_page(
+        &self,
+        listing: &Listing,
+        req: &PageRequest,
+    ) -> Result<Page<Item>, StoreError> {
         if req.page_size == 0 {
-            return Ok(Page { items: Vec::new(), next: None });
+            return Ok(Page {
+                items: Vec::new(),
+                next: None,
+            });
         }
         let (index, pk_attr, pk_value, _) = listing.target();
         let mut p = Placeholders::default();
-        let key_cond = format!("{} = {}", p.path(pk_attr), p.value(AttributeValue::S(pk_value)));
+        let key_cond = format!(
+            "{} = {}",
+            p.path(pk_attr),
+            p.value(AttributeValue::S(pk_value))
+        );
         let filter = req.filter.as_ref().map(|f| filter_expression(f, &mut p));
         let mut start: Option<HashMap<String, AttributeValue>> = match &req.start {
             Some(t) => Some(decode_token(t, listing)?),
@@ -140,10 +169,18 @@ impl Repository {
     }
 
     /// How many items of `listing` match `filter` (for `countRecords`).
-    pub async fn count(&self, listing: &Listing, filter: Option<&Filter>) -> Result<i64, StoreError> {
+    pub async fn count(
+        &self,
+        listing: &Listing,
+        filter: Option<&Filter>,
+    ) -> Result<i64, StoreError> {
         let (index, pk_attr, pk_value, _) = listing.target();
         let mut p = Placeholders::default();
-        let key_cond = format!("{} = {}", p.path(pk_attr), p.value(AttributeValue::S(pk_value)));
+        let key_cond = format!(
+            "{} = {}",
+            p.path(pk_attr),
+            p.value(AttributeValue::S(pk_value))
+        );
         let filter = filter.map(|f| filter_expression(f, &mut p));
         let mut start = None;
         let mut total = 0i64;
@@ -179,7 +216,12 @@ mod tests {
     fn tokens_only_continue_their_own_listing() {
         let listing = Listing::AccountNumbers("a".into());
         let item: Item = [
-            (PK, "NUM#+1"), (SK, "N"), (GSI1PK, "ACCT#a"), (GSI1SK, "+1"), (GSI2PK, "NUMS"), (GSI2SK, "+1"),
+            (PK, "NUM#+1"),
+            (SK, "N"),
+            (GSI1PK, "ACCT#a"),
+            (GSI1SK, "+1"),
+            (GSI2PK, "NUMS"),
+            (GSI2SK, "+1"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), AttributeValue::S(v.to_string())))

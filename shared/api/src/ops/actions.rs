@@ -46,12 +46,26 @@ impl Action {
     pub fn from_request(req: &Request) -> std::result::Result<(String, Action), ApiError> {
         let segment = path_param(req, "accountName")?;
         let Some((account, action)) = segment.rsplit_once(':') else {
-            return Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", "POST needs an action: /accounts/{accountName}:{action}", Some("accountName")));
+            return Err(ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "MethodNotAllowed",
+                "POST needs an action: /accounts/{accountName}:{action}",
+                Some("accountName"),
+            ));
         };
-        let action = Action::ALL.into_iter().find(|a| a.name() == action).ok_or_else(|| {
-            let known: Vec<_> = Action::ALL.iter().map(|a| a.name()).collect();
-            ApiError::not_found("action", format!("unknown action {action:?}; this API has {}", known.join(", ")))
-        })?;
+        let action = Action::ALL
+            .into_iter()
+            .find(|a| a.name() == action)
+            .ok_or_else(|| {
+                let known: Vec<_> = Action::ALL.iter().map(|a| a.name()).collect();
+                ApiError::not_found(
+                    "action",
+                    format!(
+                        "unknown action {action:?}; this API has {}",
+                        known.join(", ")
+                    ),
+                )
+            })?;
         names::account_name("accountName", account)?;
         Ok((account.to_string(), action))
     }
@@ -83,7 +97,11 @@ pub async fn post(app: &App, req: Request) -> Result {
 
 fn check_batch_size(n: usize) -> std::result::Result<(), ApiError> {
     if n == 0 || n > MAX_BATCH {
-        return Err(ApiError::bad_request("InvalidInput", "numbers", format!("numbers must hold 1 to {MAX_BATCH} entries, not {n}")));
+        return Err(ApiError::bad_request(
+            "InvalidInput",
+            "numbers",
+            format!("numbers must hold 1 to {MAX_BATCH} entries, not {n}"),
+        ));
     }
     Ok(())
 }
@@ -93,7 +111,11 @@ fn check_unique<'a>(tns: impl Iterator<Item = &'a str>) -> std::result::Result<(
     let mut seen = HashSet::new();
     for (i, tn) in tns.enumerate() {
         if !seen.insert(tn) {
-            return Err(ApiError::bad_request("InvalidInput", &format!("numbers[{i}].telephoneNumber"), format!("{tn} appears more than once in the batch")));
+            return Err(ApiError::bad_request(
+                "InvalidInput",
+                &format!("numbers[{i}].telephoneNumber"),
+                format!("{tn} appears more than once in the batch"),
+            ));
         }
     }
     Ok(())
@@ -104,7 +126,9 @@ async fn create_or_update(app: &App, req: &Request, account: &str) -> Result {
     check_batch_size(batch.numbers.len())?;
     let mut errors = Vec::new();
     for (i, n) in batch.numbers.iter().enumerate() {
-        if let Err(DomainError::Invalid(e)) = n.validate_at(&format!("numbers[{i}]."), account, None) {
+        if let Err(DomainError::Invalid(e)) =
+            n.validate_at(&format!("numbers[{i}]."), account, None)
+        {
             errors.extend(e);
         }
     }
@@ -122,7 +146,10 @@ async fn delete(app: &App, req: &Request, account: &str) -> Result {
     check_batch_size(batch.numbers.len())?;
     let mut errors = Vec::new();
     for (i, n) in batch.numbers.iter().enumerate() {
-        if let Err(e) = telephone::validate(&format!("numbers[{i}].telephoneNumber"), &n.telephone_number) {
+        if let Err(e) = telephone::validate(
+            &format!("numbers[{i}].telephoneNumber"),
+            &n.telephone_number,
+        ) {
             errors.push(e);
         }
     }
@@ -130,7 +157,11 @@ async fn delete(app: &App, req: &Request, account: &str) -> Result {
         return Err(ApiError::invalid(errors));
     }
     check_unique(batch.numbers.iter().map(|n| n.telephone_number.as_str()))?;
-    let tns: Vec<&str> = batch.numbers.iter().map(|n| n.telephone_number.as_str()).collect();
+    let tns: Vec<&str> = batch
+        .numbers
+        .iter()
+        .map(|n| n.telephone_number.as_str())
+        .collect();
     app.repo.delete_numbers(account, &tns).await?;
     Ok(response::empty(StatusCode::NO_CONTENT))
 }

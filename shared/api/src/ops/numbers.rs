@@ -12,14 +12,35 @@ use crate::paging::{list_params, list_response, ListParams};
 use crate::request::{self, account_name, json_body, telephone_number};
 use crate::response::{self, HttpResponse};
 
-async fn listing(app: &App, req: &Request, account: Option<String>, params: &ListParams) -> std::result::Result<HttpResponse, crate::ApiError> {
-    let page = app.repo.list_numbers(account.as_deref(), &params.page).await?;
+async fn listing(
+    app: &App,
+    req: &Request,
+    account: Option<String>,
+    params: &ListParams,
+) -> std::result::Result<HttpResponse, crate::ApiError> {
+    let page = app
+        .repo
+        .list_numbers(account.as_deref(), &params.page)
+        .await?;
     let count = match (params.count, account) {
         (false, _) => None,
-        (true, Some(a)) => Some(app.repo.count(&Listing::AccountNumbers(a), params.filter()).await?),
-        (true, None) => Some(app.repo.count(&Listing::AllNumbers, params.filter()).await?),
+        (true, Some(a)) => Some(
+            app.repo
+                .count(&Listing::AccountNumbers(a), params.filter())
+                .await?,
+        ),
+        (true, None) => Some(
+            app.repo
+                .count(&Listing::AllNumbers, params.filter())
+                .await?,
+        ),
     };
-    Ok(list_response(req, params, page.map(|s| Ok(s.value))?, count))
+    Ok(list_response(
+        req,
+        params,
+        page.map(|s| Ok(s.value))?,
+        count,
+    ))
 }
 
 pub async fn list(app: &App, req: Request) -> Result {
@@ -45,13 +66,18 @@ pub async fn put(app: &App, req: Request) -> Result {
     let tn = telephone_number(&req)?;
     let number: Number = json_body(&req, "application/json")?;
     number.validate(&account, Some(&tn))?;
-    let (written, stored) = app.repo.put_number(number, &request::precondition(&req)).await?;
+    let (written, stored) = app
+        .repo
+        .put_number(number, &request::precondition(&req))
+        .await?;
     Ok(written_response(written, &stored))
 }
 
 pub async fn delete(app: &App, req: Request) -> Result {
     let account = account_name(&req)?;
     let tn = telephone_number(&req)?;
-    app.repo.delete_number(&account, &tn, &request::precondition(&req)).await?;
+    app.repo
+        .delete_number(&account, &tn, &request::precondition(&req))
+        .await?;
     Ok(response::empty(StatusCode::NO_CONTENT))
 }
