@@ -72,7 +72,10 @@ pub async fn get_all(
                     .await
                     .map_err(StoreError::backend)?;
                 if let Some(items) = out.responses.and_then(|mut r| r.remove(table)) {
-                    found.lock().map_err(|_| StoreError::Backend("batch read lock poisoned".into()))?.extend(items);
+                    found
+                        .lock()
+                        .map_err(|_| StoreError::Backend("batch read lock poisoned".into()))?
+                        .extend(items);
                 }
                 Ok(out
                     .unprocessed_keys
@@ -83,7 +86,9 @@ pub async fn get_all(
         )
         .await?;
     }
-    found.into_inner().map_err(|_| StoreError::Backend("batch read lock poisoned".into()))
+    found
+        .into_inner()
+        .map_err(|_| StoreError::Backend("batch read lock poisoned".into()))
 }
 
 /// Writes every request (in chunks of 25). For blind bulk loads only: BatchWriteItem takes no
