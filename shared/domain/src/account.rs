@@ -155,6 +155,22 @@ impl AccountServiceDetails {
                 .is_some_and(|d| d.sync_enabled)
     }
 
+    /// True when `s` is enabled and pushes to the backend (Call Protection has no sync).
+    pub fn syncs_service(&self, s: Service) -> bool {
+        let synced =
+            |x: &Option<SyncedService>| x.as_ref().is_some_and(|x| x.enabled && x.sync_enabled);
+        match s {
+            Service::TeamsOperatorConnect => synced(&self.teams_operator_connect),
+            Service::TeamsPhoneMobile => synced(&self.teams_phone_mobile),
+            Service::ZoomPhoneCloudPeering => synced(&self.zoom_phone_cloud_peering),
+            Service::TeamsDirectRouting => self
+                .teams_direct_routing
+                .as_ref()
+                .is_some_and(|d| d.enabled && d.sync_enabled),
+            Service::AzureOperatorCallProtection => false,
+        }
+    }
+
     fn number_count_mut(&mut self, s: Service) -> Option<&mut Option<i64>> {
         match s {
             Service::TeamsOperatorConnect => self

@@ -50,10 +50,16 @@ impl Owner {
         Ok(())
     }
 
-    /// Prepares a number for storing: read-only fields cleared, sync status set.
+    /// Prepares a number for storing: read-only fields cleared, and `pending` when one of its
+    /// services is synced to the backend for this account.
     fn prepare(&self, mut n: Number) -> Number {
         n.clear_read_only();
-        if self.account.service_details.syncs() {
+        let sd = &self.account.service_details;
+        if n.service_details
+            .enabled()
+            .into_iter()
+            .any(|s| sd.syncs_service(s))
+        {
             n.service_provisioning_status = Some(ProvisioningStatus::Pending);
         }
         n
