@@ -563,9 +563,25 @@ async fn only_numbers_of_synced_services_are_pending() {
     let mut body = account_body("contoso");
     body["serviceDetails"]["teamsDirectRouting"] = json!({"enabled": true, "syncEnabled": false});
     s.admin("PUT", "/accounts/contoso", Some(body)).await;
-    let oc = s.admin("PUT", "/accounts/contoso/numbers/+15105850321", Some(number_body("contoso", "+15105850321"))).await;
+    let oc = s
+        .admin(
+            "PUT",
+            "/accounts/contoso/numbers/+15105850321",
+            Some(number_body("contoso", "+15105850321")),
+        )
+        .await;
     assert_eq!(oc.body["serviceProvisioningStatus"], "pending");
-    let dr = s.admin("PUT", "/accounts/contoso/numbers/+442071234567", Some(dr_number("contoso", "+442071234567"))).await;
+    let dr = s
+        .admin(
+            "PUT",
+            "/accounts/contoso/numbers/+442071234567",
+            Some(dr_number("contoso", "+442071234567")),
+        )
+        .await;
     assert_eq!(dr.status, 201);
-    assert!(dr.body.get("serviceProvisioningStatus").is_none(), "{:?}", dr.body);
+    assert!(
+        dr.body.get("serviceProvisioningStatus").is_none(),
+        "{:?}",
+        dr.body
+    );
 }

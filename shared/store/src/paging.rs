@@ -1,6 +1,7 @@
 //! Paged Queries with an opaque continuation token: the store's position (the last returned
 //! item's key), so following `nextLink` costs one page, never a re-read from the start.
 
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -100,6 +101,26 @@ fn position(item: &Item, listing: &Listing) -> BTreeMap<String, String> {
 }
 
 impl Repository {
+    /// A Query over `listing`, with `filter` as its FilterExpression; callers add paging.
+    fn listing_query(&self, listing: &Listing, filter: Option<&Filter>) -> QueryFluentBuilder {
+        let (index, pk_attr, pk_value, _) = listing.target();
+        let mut p = Placeholders::default();
+        let key_cond = format!(
+            "{} = {}",
+            p.path(pk_attr),
+            p.value(AttributeValue::S(pk_value))
+        );
+        let filter = filter.map(|f| filter_expression(f, &mut p));
+        self.client()
+            .query()
+            .table_name(self.table())
+            .index_name(index)
+            .key_condition_expression(key_cond)
+            .set_filter_expression(filter)
+            .set_expression_attribute_names(p.names_opt())
+            .set_expression_attribute_values(p.values_opt())
+    }
+
     /// One page of `listing`, filled up to `page_size` matching items.
     pub async fn query_page(
         &self,
@@ -112,14 +133,7 @@ impl Repository {
                 next: None,
             });
         }
-        let (index, pk_attr, pk_value, _) = listing.target();
-        let mut p = Placeholders::default();
-        let key_cond = format!(
-            "{} = {}",
-            p.path(pk_attr),
-            p.value(AttributeValue::S(pk_value))
-        );
-        let filter = req.filter.as_ref().map(|f| filter_expression(f, &mut p));
+        let query = self.listing_query(listing, req.filter.as_ref());
         let mut start: Option<HashMap<String, AttributeValue>> = match &req.start {
             Some(t) => Some(decode_token(t, listing)?),
             None => None,
@@ -128,15 +142,8 @@ impl Repository {
         let mut items = Vec::with_capacity(req.page_size);
         loop {
             let want = (req.page_size - items.len() + to_skip).clamp(1, 1000);
-            let out = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .index_name(index)
-                .key_condition_expression(&key_cond)
-                .set_filter_expression(filter.clone())
-                .set_expression_attribute_names(p.names_opt())
-                .set_expression_attribute_values(p.values_opt())
+            let out = query
+                .clone()
                 .set_exclusive_start_key(start.take())
                 .limit(want as i32)
                 .send()
@@ -174,28 +181,13 @@ impl Repository {
         listing: &Listing,
         filter: Option<&Filter>,
     ) -> Result<i64, StoreError> {
-        let (index, pk_attr, pk_value, _) = listing.target();
-        let mut p = Placeholders::default();
-        let key_cond = format!(
-            "{} = {}",
-            p.path(pk_attr),
-            p.value(AttributeValue::S(pk_value))
-        );
-        let filter = filter.map(|f| filter_expression(f, &mut p));
+        let query = self.listing_query(listing, filter).select(Select::Count);
         let mut start = None;
         let mut total = 0i64;
         loop {
-            let out = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .index_name(index)
-                .key_condition_expression(&key_cond)
-                .set_filter_expression(filter.clone())
-                .set_expression_attribute_names(p.names_opt())
-                .set_expression_attribute_values(p.values_opt())
+            let out = query
+                .clone()
                 .set_exclusive_start_key(start)
-                .select(Select::Count)
                 .send()
                 .await
                 .map_err(StoreError::backend)?;
