@@ -1,0 +1,359 @@
+//! The emulator's state and its rules.
+
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::time::{Duration, Instant};
+
+use switchboard_backend::*;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Config {
+    /// Share of /v1 requests answered 429 (0.0–1.0).
+    pub fault429: f64,
+    /// Share answered 500.
+    pub fault500: f64,
+    /// Share answered only after `slow_ms` (the work is still done).
+    pub fault_slow: f64,
+    pub slow_ms: u64,
+    /// Polls of an order before it finishes.
+    pub polls_to_complete: u32,
+    /// Requests per rolling minute past which the answer is 429.
+    pub rate_limit_per_minute: usize,
+    pub page_size: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            fault429: 0.0,
+            fault500: 0.0,
+            fault_slow: 0.0,
+            slow_ms: 1500,
+            polls_to_complete: 2,
+            rate_limit_per_minute: 100,
+            page_size: 100,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    pub requests: u64,
+    pub injected429: u64,
+    pub injected500: u64,
+    pub injected_slow: u64,
+    /// Requests refused because the client went past the rate limit.
+    pub rate_limit_violations: u64,
+    /// The most requests seen in any rolling minute.
+    pub max_per_minute: usize,
+    pub orders_created: u64,
+    pub numbers_by_tenant: BTreeMap<String, usize>,
+}
+
+pub struct OrderState {
+    pub order: Order,
+    pub polls: u32,
+    pub uploads: Vec<UploadNumber>,
+}
+
+pub struct State {
+    pub config: Config,
+    pub consents: BTreeMap<String, Consent>,
+    /// tn → (tenant, number)
+    pub numbers: BTreeMap<String, (String, TenantNumber)>,
+    /// tenant → address id → address
+    pub addresses: BTreeMap<String, BTreeMap<String, CivicAddress>>,
+    pub orders: BTreeMap<String, OrderState>,
+    pub tokens: HashSet<String>,
+    pub window: VecDeque<Instant>,
+    pub stats: Stats,
+}
+
+/// What the gate decided for one request.
+pub enum Gate {
+    Pass,
+    Slow(Duration),
+    TooMany { injected: bool },
+    ServerError,
+}
+
+pub fn now() -> String {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("{}", d.as_secs())
+}
+
+/// The ISO region of a number ("US", "GB"), from libphonenumber's metadata.
+fn region(tn: &str) -> Option<String> {
+    let parsed = phonenumber::parse(None, tn).ok()?;
+    parsed.country().id().map(|id| id.as_ref().to_string())
+}
+
+fn covers(countries: &[String], tn: &str) -> bool {
+    let Some(r) = region(tn) else { return false };
+    countries
+        .iter()
+        .any(|c| c.eq_ignore_ascii_case(&r) || (c.eq_ignore_ascii_case("UK") && r == "GB"))
+}
+
+impl State {
+    pub fn new(config: Config) -> Self {
+        State {
+            config,
+            consents: BTreeMap::new(),
+            numbers: BTreeMap::new(),
+            addresses: BTreeMap::new(),
+            orders: BTreeMap::new(),
+            tokens: HashSet::new(),
+            window: VecDeque::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    /// Rate limit first (a real limit), then injected faults.
+    pub fn gate(&mut self, inject: bool) -> Gate {
+        self.stats.requests += 1;
+        let now = Instant::now();
+        while self
+            .window
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > Duration::from_secs(60))
+        {
+            self.window.pop_front();
+        }
+        if self.window.len() >= self.config.rate_limit_per_minute {
+            self.stats.rate_limit_violations += 1;
+            return Gate::TooMany { injected: false };
+        }
+        self.window.push_back(now);
+        self.stats.max_per_minute = self.stats.max_per_minute.max(self.window.len());
+        if !inject {
+            return Gate::Pass;
+        }
+        let roll = fastrand::f64();
+        let c = &self.config;
+        if roll < c.fault429 {
+            self.stats.injected429 += 1;
+            Gate::TooMany { injected: true }
+        } else if roll < c.fault429 + c.fault500 {
+            self.stats.injected500 += 1;
+            Gate::ServerError
+        } else if roll < c.fault429 + c.fault500 + c.fault_slow {
+            self.stats.injected_slow += 1;
+            Gate::Slow(Duration::from_millis(c.slow_ms))
+        } else {
+            Gate::Pass
+        }
+    }
+
+    pub fn stats(&self) -> Stats {
+        let mut s = self.stats.clone();
+        s.numbers_by_tenant = BTreeMap::new();
+        for (tenant, _) in self.numbers.values() {
+            *s.numbers_by_tenant.entry(tenant.clone()).or_default() += 1;
+        }
+        s
+    }
+
+    pub fn new_order(
+        &mut self,
+        kind: OrderKind,
+        tenant: &str,
+        tns: Vec<String>,
+        uploads: Vec<UploadNumber>,
+    ) -> Order {
+        let order = Order {
+            id: format!("o-{}", uuid::Uuid::new_v4().simple()),
+            kind,
+            tenant_id: tenant.to_string(),
+            status: OrderStatus::Pending,
+            created_on: Some(now()),
+            numbers: tns
+                .into_iter()
+                .map(|t| OrderNumber {
+                    telephone_number: t,
+                    status: NumberResultStatus::Pending,
+                    error: None,
+                })
+                .collect(),
+        };
+        self.stats.orders_created += 1;
+        self.orders.insert(
+            order.id.clone(),
+            OrderState {
+                order: order.clone(),
+                polls: 0,
+                uploads,
+            },
+        );
+        order
+    }
+
+    /// One poll of an order: it moves on, and finishes after `polls_to_complete` polls.
+    pub fn poll(&mut self, id: &str) -> Option<Order> {
+        let needed = self.config.polls_to_complete;
+        let st = self.orders.get_mut(id)?;
+        if st.order.status.is_final() {
+            return Some(st.order.clone());
+        }
+        st.polls += 1;
+        if st.polls < needed {
+            st.order.status = OrderStatus::InProgress;
+            return Some(st.order.clone());
+        }
+        let (kind, tenant, uploads) = (
+            st.order.kind,
+            st.order.tenant_id.clone(),
+            st.uploads.clone(),
+        );
+        let tns: Vec<String> = st
+            .order
+            .numbers
+            .iter()
+            .map(|n| n.telephone_number.clone())
+            .collect();
+        let results: Vec<Result<(), ErrorInfo>> = match kind {
+            OrderKind::Upload => uploads
+                .iter()
+                .map(|u| self.apply_upload(&tenant, u))
+                .collect(),
+            OrderKind::Release => tns
+                .iter()
+                .map(|tn| self.apply_release(&tenant, tn))
+                .collect(),
+        };
+        let st = self.orders.get_mut(id)?;
+        for (n, r) in st.order.numbers.iter_mut().zip(results) {
+            match r {
+                Ok(()) => n.status = NumberResultStatus::Succeeded,
+                Err(e) => {
+                    n.status = NumberResultStatus::Failed;
+                    n.error = Some(e);
+                }
+            }
+        }
+        let ok = st
+            .order
+            .numbers
+            .iter()
+            .filter(|n| n.status == NumberResultStatus::Succeeded)
+            .count();
+        st.order.status = match ok {
+            0 => OrderStatus::Failed,
+            n if n == st.order.numbers.len() => OrderStatus::Succeeded,
+            _ => OrderStatus::PartiallySucceeded,
+        };
+        Some(st.order.clone())
+    }
+
+    fn apply_upload(&mut self, tenant: &str, u: &UploadNumber) -> Result<(), ErrorInfo> {
+        let err = |code: &str, message: String| {
+            Err(ErrorInfo {
+                code: code.into(),
+                message,
+            })
+        };
+        let Some(consent) = self.consents.get(tenant) else {
+            return err(
+                "ConsentNotActive",
+                format!("tenant {tenant} has not consented"),
+            );
+        };
+        if consent.status != ConsentStatus::Active {
+            return err(
+                "ConsentNotActive",
+                format!("tenant {tenant}'s consent is {:?}", consent.status),
+            );
+        }
+        if !covers(&consent.consented_countries, &u.telephone_number) {
+            return err(
+                "CountryNotCovered",
+                format!(
+                    "the consent covers {:?}, not the country of {}",
+                    consent.consented_countries, u.telephone_number
+                ),
+            );
+        }
+        let addresses = self.addresses.get(tenant);
+        if let Some(id) = &u.civic_address_id {
+            if !addresses.is_some_and(|a| a.contains_key(id)) {
+                return err(
+                    "CivicAddressNotFound",
+                    format!("tenant {tenant} has no civic address {id}"),
+                );
+            }
+        }
+        if let Some(loc) = &u.location_id {
+            if !addresses.is_some_and(|a| {
+                a.values()
+                    .any(|ad| ad.locations.iter().any(|l| &l.id == loc))
+            }) {
+                return err(
+                    "LocationNotFound",
+                    format!("tenant {tenant} has no location {loc}"),
+                );
+            }
+        }
+        if let Some((owner, _)) = self.numbers.get(&u.telephone_number) {
+            if owner != tenant {
+                return err(
+                    "NumberOwnedByAnotherTenant",
+                    format!("{} belongs to another tenant", u.telephone_number),
+                );
+            }
+        }
+        let previous = self
+            .numbers
+            .get(&u.telephone_number)
+            .and_then(|(_, n)| n.assignment_status.clone());
+        self.numbers.insert(
+            u.telephone_number.clone(),
+            (
+                tenant.to_string(),
+                TenantNumber {
+                    telephone_number: u.telephone_number.clone(),
+                    service: u.service,
+                    assignment_status: Some(previous.unwrap_or_else(|| "unassigned".into())),
+                    acquired_capabilities: u.choosable_capabilities.clone(),
+                    available_capabilities: u.choosable_capabilities.clone(),
+                    civic_address_id: u.civic_address_id.clone(),
+                    location_id: u.location_id.clone(),
+                    usage: u.usage.clone(),
+                },
+            ),
+        );
+        Ok(())
+    }
+
+    fn apply_release(&mut self, tenant: &str, tn: &str) -> Result<(), ErrorInfo> {
+        match self.numbers.get(tn) {
+            Some((owner, _)) if owner != tenant => Err(ErrorInfo {
+                code: "NumberOwnedByAnotherTenant".into(),
+                message: format!("{tn} belongs to another tenant"),
+            }),
+            // Releasing what is already gone is done.
+            None => Ok(()),
+            Some(_) => {
+                self.numbers.remove(tn);
+                Ok(())
+            }
+        }
+    }
+
+    pub fn page<T: Clone>(&self, all: Vec<T>, token: Option<&str>) -> Result<ListPage<T>, ()> {
+        let start: usize = match token {
+            Some(t) => t.parse().map_err(|_| ())?,
+            None => 0,
+        };
+        let size = self.config.page_size.max(1);
+        let end = (start + size).min(all.len());
+        let value = all.get(start..end).map(<[T]>::to_vec).unwrap_or_default();
+        Ok(ListPage {
+            value,
+            continuation_token: (end < all.len()).then(|| end.to_string()),
+        })
+    }
+}
