@@ -53,24 +53,16 @@ pub fn token(roles: &[&str]) -> String {
 impl Stack {
     pub async fn start() -> Stack {
         switchboard_api::app::init_tracing();
-        let engine = Engine::start(Storage::Memory, "127.0.0.1:0")
-            .await
-            .expect("engine");
+        let engine = Engine::start(Storage::Memory, "127.0.0.1:0").await.expect("engine");
         let table = format!("switchboard-{}", uuid::Uuid::new_v4().simple());
-        schema::ensure_table(&engine.client(), &table)
-            .await
-            .expect("table");
+        schema::ensure_table(&engine.client(), &table).await.expect("table");
         let repo = Repository::new(engine.client(), &table);
         let auth = Authenticator::Verify {
             keys: VerifyKeys::Secret(TEST_KEY.to_vec()),
             issuer: DEV_ISSUER.into(),
             audience: DEV_AUDIENCE.into(),
         };
-        Stack {
-            app: App::new(repo, auth),
-            engine,
-            table,
-        }
+        Stack { app: App::new(repo, auth), engine, table }
     }
 
     pub fn repo(&self) -> &Repository {
@@ -86,14 +78,7 @@ impl Stack {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> Reply {
-        let req = build_request(
-            method,
-            path_and_query,
-            token,
-            body.map(|b| b.to_string()),
-            headers,
-            true,
-        );
+        let req = build_request(method, path_and_query, token, body.map(|b| b.to_string()), headers, true);
         self.dispatch(req).await
     }
 
@@ -106,14 +91,7 @@ impl Stack {
         body: Option<&str>,
         headers: &[(&str, &str)],
     ) -> Reply {
-        let req = build_request(
-            method,
-            path_and_query,
-            token,
-            body.map(str::to_string),
-            headers,
-            false,
-        );
+        let req = build_request(method, path_and_query, token, body.map(str::to_string), headers, false);
         self.dispatch(req).await
     }
 
@@ -134,16 +112,11 @@ impl Stack {
             Body::Binary(b) => serde_json::from_slice(b).unwrap_or(Value::Null),
             _ => Value::Null,
         };
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        Reply { status, headers, body }
     }
 
     pub async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
-        self.send(method, path, Some(&token(ADMIN)), body, &[])
-            .await
+        self.send(method, path, Some(&token(ADMIN)), body, &[]).await
     }
 }
 
@@ -155,17 +128,12 @@ fn build_request(
     headers: &[(&str, &str)],
     add_version: bool,
 ) -> Request {
-    let (path, q) = path_and_query
-        .split_once('?')
-        .unwrap_or((path_and_query, ""));
+    let (path, q) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
     let mut query: HashMap<String, Vec<String>> = HashMap::new();
     for pair in q.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let dec = |s: &str| {
-            percent_encoding::percent_decode_str(&s.replace('+', "%2B"))
-                .decode_utf8_lossy()
-                .into_owned()
-        };
+        let dec =
+            |s: &str| percent_encoding::percent_decode_str(&s.replace('+', "%2B")).decode_utf8_lossy().into_owned();
         query.entry(dec(k)).or_default().push(dec(v));
     }
     if add_version && !query.contains_key("api-version") {
@@ -178,9 +146,7 @@ fn build_request(
     if let Some(t) = token {
         b = b.header("authorization", format!("Bearer {t}"));
     }
-    let has_ct = headers
-        .iter()
-        .any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
+    let has_ct = headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
     if body.is_some() && !has_ct && add_version {
         b = b.header("content-type", "application/json");
     }
@@ -188,9 +154,7 @@ fn build_request(
         b = b.header(*k, *v);
     }
     let body = body.map(Body::Text).unwrap_or(Body::Empty);
-    b.body(body)
-        .expect("request")
-        .with_query_string_parameters(query)
+    b.body(body).expect("request").with_query_string_parameters(query)
 }
 
 /// Matches `/accounts/{accountName}` style patterns; returns the parameters.
@@ -245,7 +209,5 @@ pub fn dr_number(account: &str, tn: &str) -> Value {
 
 /// `count` distinct valid UK numbers starting at `start`.
 pub fn uk_numbers(start: u64, count: u64) -> Vec<String> {
-    (start..start + count)
-        .map(|i| format!("+44207{i:07}"))
-        .collect()
+    (start..start + count).map(|i| format!("+44207{i:07}")).collect()
 }

@@ -12,19 +12,11 @@ async fn writes_and_reads_back_more_than_a_chunk() {
         .map(|i| {
             let mut key = switchboard_store::keys::number(&format!("+4420799{i:05}"));
             key.insert("n".into(), AttributeValue::N(i.to_string()));
-            WriteRequest::builder()
-                .put_request(PutRequest::builder().set_item(Some(key)).build().unwrap())
-                .build()
+            WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(key)).build().unwrap()).build()
         })
         .collect();
     write_all(&client, &s.table, items).await.unwrap();
-    let keys: Vec<_> = (0..140)
-        .map(|i| switchboard_store::keys::number(&format!("+4420799{i:05}")))
-        .collect();
+    let keys: Vec<_> = (0..140).map(|i| switchboard_store::keys::number(&format!("+4420799{i:05}"))).collect();
     let got = get_all(&client, &s.table, keys).await.unwrap();
-    assert_eq!(
-        got.len(),
-        130,
-        "the ten keys never written are simply absent"
-    );
+    assert_eq!(got.len(), 130, "the ten keys never written are simply absent");
 }

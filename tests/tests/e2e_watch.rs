@@ -18,9 +18,7 @@ struct Watch(Child);
 impl Drop for Watch {
     fn drop(&mut self) {
         // cargo-lambda runs the functions as its children; end the whole group.
-        let _ = Command::new("kill")
-            .args(["--", &format!("-{}", self.0.id())])
-            .status();
+        let _ = Command::new("kill").args(["--", &format!("-{}", self.0.id())]).status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -31,40 +29,20 @@ fn root() -> PathBuf {
 }
 
 fn cargo_lambda() -> PathBuf {
-    std::env::var_os("CARGO_LAMBDA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(".venv/bin/cargo-lambda"))
+    std::env::var_os("CARGO_LAMBDA").map(PathBuf::from).unwrap_or_else(|| root().join(".venv/bin/cargo-lambda"))
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn start_watch(port: u16, endpoint: &str, table: &str) -> Watch {
     let bin = cargo_lambda();
-    assert!(
-        bin.exists(),
-        "cargo-lambda not found at {} (run scripts/test, or set CARGO_LAMBDA)",
-        bin.display()
-    );
-    let log =
-        std::fs::File::create(std::env::temp_dir().join(format!("switchboard-watch-{port}.log")))
-            .unwrap();
+    assert!(bin.exists(), "cargo-lambda not found at {} (run scripts/test, or set CARGO_LAMBDA)", bin.display());
+    let log = std::fs::File::create(std::env::temp_dir().join(format!("switchboard-watch-{port}.log"))).unwrap();
     let mut cmd = Command::new(bin);
     cmd.current_dir(root())
-        .args([
-            "lambda",
-            "watch",
-            "--ignore-changes",
-            "-A",
-            "127.0.0.1",
-            "-P",
-            &port.to_string(),
-        ])
+        .args(["lambda", "watch", "--ignore-changes", "-A", "127.0.0.1", "-P", &port.to_string()])
         .args([
             "--env-var",
             &format!("AWS_ENDPOINT_URL_DYNAMODB={endpoint}"),
@@ -89,23 +67,13 @@ struct Client {
 }
 
 impl Client {
-    async fn call(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<Value>,
-    ) -> (u16, reqwest::header::HeaderMap, Value) {
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, reqwest::header::HeaderMap, Value) {
         let sep = if path.contains('?') { '&' } else { '?' };
         let url = format!("{}{path}{sep}{V}", self.base);
         self.call_url(method, &url, body).await
     }
 
-    async fn call_url(
-        &self,
-        method: &str,
-        url: &str,
-        body: Option<Value>,
-    ) -> (u16, reqwest::header::HeaderMap, Value) {
+    async fn call_url(&self, method: &str, url: &str, body: Option<Value>) -> (u16, reqwest::header::HeaderMap, Value) {
         let mut req = self
             .http
             .request(method.parse().unwrap(), url)
@@ -114,18 +82,11 @@ impl Client {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let resp = req
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+        let resp = req.send().await.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let text = resp.text().await.unwrap();
-        (
-            status,
-            headers,
-            serde_json::from_str(&text).unwrap_or(Value::Null),
-        )
+        (status, headers, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 }
 
@@ -137,10 +98,7 @@ async fn the_readme_walkthrough_over_real_http() {
     let port = free_port();
     let _watch = start_watch(port, &engine.endpoint(), table);
     let c = Client {
-        http: reqwest::Client::builder()
-            .timeout(Duration::from_secs(300))
-            .build()
-            .unwrap(),
+        http: reqwest::Client::builder().timeout(Duration::from_secs(300)).build().unwrap(),
         base: format!("http://127.0.0.1:{port}"),
         token: switchboard_api::auth::mint_dev_token(
             switchboard_devtools::DEV_SIGNING_KEY.as_bytes(),
@@ -152,30 +110,16 @@ async fn the_readme_walkthrough_over_real_http() {
     };
     let deadline = Instant::now() + Duration::from_secs(120);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "cargo lambda watch did not start"
-        );
+        assert!(Instant::now() < deadline, "cargo lambda watch did not start");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
     // No token: 401 in the error envelope.
-    let resp = c
-        .http
-        .get(format!("{}/accounts?{V}", c.base))
-        .send()
-        .await
-        .unwrap();
+    let resp = c.http.get(format!("{}/accounts?{V}", c.base)).send().await.unwrap();
     assert_eq!(resp.status(), 401);
     assert_eq!(resp.headers()["x-ms-error-code"], "Unauthorized");
 
-    let (status, headers, body) = c
-        .call(
-            "PUT",
-            "/accounts/contoso",
-            Some(full_account_body("contoso")),
-        )
-        .await;
+    let (status, headers, body) = c.call("PUT", "/accounts/contoso", Some(full_account_body("contoso"))).await;
     assert_eq!(status, 201, "{body}");
     assert!(headers.contains_key("etag"));
     assert_eq!(headers["x-ms-client-request-id"], "e2e-1");
@@ -183,34 +127,20 @@ async fn the_readme_walkthrough_over_real_http() {
     let all = uk_numbers(0, 150);
     for chunk in all.chunks(100) {
         let numbers: Vec<Value> = chunk.iter().map(|tn| dr_number("contoso", tn)).collect();
-        let (status, _, body) = c
-            .call(
-                "POST",
-                "/accounts/contoso:createOrUpdateNumbers",
-                Some(json!({"numbers": numbers})),
-            )
-            .await;
+        let (status, _, body) =
+            c.call("POST", "/accounts/contoso:createOrUpdateNumbers", Some(json!({"numbers": numbers}))).await;
         assert_eq!(status, 200, "{body}");
     }
 
     // Page through with nextLink, as a client would.
     let mut seen = Vec::new();
-    let (status, headers, mut page) = c
-        .call(
-            "GET",
-            "/accounts/contoso/numbers?maxpagesize=100&countRecords=true",
-            None,
-        )
-        .await;
+    let (status, headers, mut page) =
+        c.call("GET", "/accounts/contoso/numbers?maxpagesize=100&countRecords=true", None).await;
     assert_eq!(status, 200);
     assert_eq!(headers["x-ms-record-count"], "150");
     loop {
         seen.extend(
-            page["value"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|n| n["telephoneNumber"].as_str().unwrap().to_string()),
+            page["value"].as_array().unwrap().iter().map(|n| n["telephoneNumber"].as_str().unwrap().to_string()),
         );
         let Some(next) = page["nextLink"].as_str().map(str::to_string) else {
             break;
@@ -220,52 +150,19 @@ async fn the_readme_walkthrough_over_real_http() {
     }
     assert_eq!(seen, all);
 
-    let (status, _, n) = c
-        .call("GET", "/accounts/contoso/numbers/%2B442070000007", None)
-        .await;
-    assert_eq!(
-        (status, n["telephoneNumber"].as_str()),
-        (200, Some("+442070000007"))
-    );
-    let (status, _, err) = c
-        .call(
-            "PUT",
-            "/accounts/contoso/numbers/+99912345",
-            Some(dr_number("contoso", "+99912345")),
-        )
-        .await;
-    assert_eq!(
-        (status, err["error"]["target"].as_str()),
-        (400, Some("telephoneNumber"))
-    );
+    let (status, _, n) = c.call("GET", "/accounts/contoso/numbers/%2B442070000007", None).await;
+    assert_eq!((status, n["telephoneNumber"].as_str()), (200, Some("+442070000007")));
+    let (status, _, err) =
+        c.call("PUT", "/accounts/contoso/numbers/+99912345", Some(dr_number("contoso", "+99912345"))).await;
+    assert_eq!((status, err["error"]["target"].as_str()), (400, Some("telephoneNumber")));
 
-    let ids: Vec<Value> = all[..50]
-        .iter()
-        .map(|tn| json!({"telephoneNumber": tn}))
-        .collect();
-    assert_eq!(
-        c.call(
-            "POST",
-            "/accounts/contoso:deleteNumbers",
-            Some(json!({"numbers": ids}))
-        )
-        .await
-        .0,
-        204
-    );
+    let ids: Vec<Value> = all[..50].iter().map(|tn| json!({"telephoneNumber": tn})).collect();
+    assert_eq!(c.call("POST", "/accounts/contoso:deleteNumbers", Some(json!({"numbers": ids}))).await.0, 204);
     let (_, _, acct) = c.call("GET", "/accounts/contoso", None).await;
-    assert_eq!(
-        acct["serviceDetails"]["teamsDirectRouting"]["numberCount"],
-        100
-    );
+    assert_eq!(acct["serviceDetails"]["teamsDirectRouting"]["numberCount"], 100);
 
     assert_eq!(c.call("DELETE", "/accounts/contoso", None).await.0, 409);
-    assert_eq!(
-        c.call("DELETE", "/accounts/contoso?deleteNumbers=true", None)
-            .await
-            .0,
-        204
-    );
+    assert_eq!(c.call("DELETE", "/accounts/contoso?deleteNumbers=true", None).await.0, 204);
     assert_eq!(c.call("GET", "/accounts/contoso", None).await.0, 404);
     let (_, headers, _) = c.call("GET", "/numbers?countRecords=true", None).await;
     assert_eq!(headers["x-ms-record-count"], "0");

@@ -7,12 +7,7 @@ use switchboard_api::auth::Authenticator;
 use switchboard_api::{App, Op};
 use switchboard_tests::Stack;
 
-fn event(
-    method: &str,
-    path: &str,
-    claims: Option<serde_json::Value>,
-    body: Option<&str>,
-) -> lambda_http::Request {
+fn event(method: &str, path: &str, claims: Option<serde_json::Value>, body: Option<&str>) -> lambda_http::Request {
     let mut ctx = json!({
         "accountId": "123456789012", "apiId": "api", "domainName": "api.example.com", "domainPrefix": "api",
         "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1", "userAgent": "bss"},
@@ -40,34 +35,16 @@ fn event(
 async fn roles_come_from_the_authorizer_claims() {
     let s = Stack::start().await;
     let app = App::new(s.repo().clone(), Authenticator::Gateway);
-    let reader =
-        json!({"sub": "bss-client", "roles": "[ProvisioningAPI.Read ProvisioningAPI.Delete]"});
-    let r = app
-        .handle(
-            Op::AccountsList,
-            event("GET", "/accounts", Some(reader.clone()), None),
-        )
-        .await;
+    let reader = json!({"sub": "bss-client", "roles": "[ProvisioningAPI.Read ProvisioningAPI.Delete]"});
+    let r = app.handle(Op::AccountsList, event("GET", "/accounts", Some(reader.clone()), None)).await;
     assert_eq!(r.status(), 200);
     let body = serde_json::to_string(&switchboard_tests::account_body("contoso")).unwrap();
-    let r = app
-        .handle(
-            Op::AccountsPut,
-            event("PUT", "/accounts/contoso", Some(reader), Some(&body)),
-        )
-        .await;
+    let r = app.handle(Op::AccountsPut, event("PUT", "/accounts/contoso", Some(reader), Some(&body))).await;
     assert_eq!(r.status(), 403);
     let writer = json!({"sub": "bss-client", "roles": "ProvisioningAPI.Write"});
-    let r = app
-        .handle(
-            Op::AccountsPut,
-            event("PUT", "/accounts/contoso", Some(writer), Some(&body)),
-        )
-        .await;
+    let r = app.handle(Op::AccountsPut, event("PUT", "/accounts/contoso", Some(writer), Some(&body))).await;
     assert_eq!(r.status(), 201);
     assert!(r.headers().contains_key("x-ms-request-id"));
-    let r = app
-        .handle(Op::AccountsList, event("GET", "/accounts", None, None))
-        .await;
+    let r = app.handle(Op::AccountsList, event("GET", "/accounts", None, None)).await;
     assert_eq!(r.status(), 401, "no authorizer claims: refuse");
 }

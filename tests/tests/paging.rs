@@ -10,17 +10,11 @@ async fn follow(s: &Stack, first: &str) -> (Vec<String>, Vec<usize>) {
     let mut next = Some(first.to_string());
     while let Some(url) = next {
         let path = url.trim_start_matches("http://localhost");
-        let r = s
-            .send_raw("GET", path, Some(&token(ADMIN)), None, &[])
-            .await;
+        let r = s.send_raw("GET", path, Some(&token(ADMIN)), None, &[]).await;
         assert_eq!(r.status, 200, "{url}: {:?}", r.body);
         let value = r.body["value"].as_array().unwrap();
         pages.push(value.len());
-        numbers.extend(
-            value
-                .iter()
-                .map(|n| n["telephoneNumber"].as_str().unwrap().to_string()),
-        );
+        numbers.extend(value.iter().map(|n| n["telephoneNumber"].as_str().unwrap().to_string()));
         next = r.body["nextLink"].as_str().map(str::to_string);
         assert!(pages.len() < 100, "runaway paging");
     }
@@ -29,19 +23,12 @@ async fn follow(s: &Stack, first: &str) -> (Vec<String>, Vec<usize>) {
 
 async fn stack_with_numbers(n: u64) -> Stack {
     let s = Stack::start().await;
-    s.admin("PUT", "/accounts/big", Some(full_account_body("big")))
-        .await;
+    s.admin("PUT", "/accounts/big", Some(full_account_body("big"))).await;
     let all = uk_numbers(0, n);
     for chunk in all.chunks(100) {
         let numbers: Vec<Value> = chunk.iter().map(|tn| dr_number("big", tn)).collect();
         assert_eq!(
-            s.admin(
-                "POST",
-                "/accounts/big:createOrUpdateNumbers",
-                Some(json!({"numbers": numbers}))
-            )
-            .await
-            .status,
+            s.admin("POST", "/accounts/big:createOrUpdateNumbers", Some(json!({"numbers": numbers}))).await.status,
             200
         );
     }
@@ -53,32 +40,16 @@ async fn pages_through_1234_numbers() {
     let s = stack_with_numbers(1234).await;
     let expected = uk_numbers(0, 1234);
     let (got, pages) = follow(&s, "/accounts/big/numbers?api-version=2024-02-29-preview").await;
-    assert_eq!(
-        pages,
-        [200, 200, 200, 200, 200, 200, 34],
-        "default page size is 200"
-    );
+    assert_eq!(pages, [200, 200, 200, 200, 200, 200, 34], "default page size is 200");
     assert_eq!(got, expected);
-    let (got, pages) = follow(
-        &s,
-        "/accounts/big/numbers?api-version=2024-02-29-preview&maxpagesize=500",
-    )
-    .await;
+    let (got, pages) = follow(&s, "/accounts/big/numbers?api-version=2024-02-29-preview&maxpagesize=500").await;
     assert_eq!(pages, [500, 500, 234]);
     assert_eq!(got, expected);
-    let (got, pages) = follow(
-        &s,
-        "/numbers?api-version=2024-02-29-preview&maxpagesize=500",
-    )
-    .await;
+    let (got, pages) = follow(&s, "/numbers?api-version=2024-02-29-preview&maxpagesize=500").await;
     assert_eq!((got.len(), pages.len()), (1234, 3));
-    let r = s
-        .admin("GET", "/accounts/big/numbers?maxpagesize=501", None)
-        .await;
+    let r = s.admin("GET", "/accounts/big/numbers?maxpagesize=501", None).await;
     assert_eq!((r.status.as_u16(), r.target()), (400, "maxpagesize"));
-    let r = s
-        .admin("GET", "/accounts/big/numbers?maxpagesize=0", None)
-        .await;
+    let r = s.admin("GET", "/accounts/big/numbers?maxpagesize=0", None).await;
     assert_eq!((r.status.as_u16(), r.target()), (400, "maxpagesize"));
 }
 
@@ -86,28 +57,14 @@ async fn pages_through_1234_numbers() {
 async fn top_skip_count_and_tokens() {
     let s = stack_with_numbers(620).await;
     let expected = uk_numbers(0, 620);
-    let (got, pages) = follow(
-        &s,
-        "/accounts/big/numbers?api-version=2024-02-29-preview&top=450&maxpagesize=200",
-    )
-    .await;
+    let (got, pages) = follow(&s, "/accounts/big/numbers?api-version=2024-02-29-preview&top=450&maxpagesize=200").await;
     assert_eq!(pages, [200, 200, 50]);
     assert_eq!(got, expected[..450]);
-    let (got, _) = follow(
-        &s,
-        "/accounts/big/numbers?api-version=2024-02-29-preview&skip=610",
-    )
-    .await;
+    let (got, _) = follow(&s, "/accounts/big/numbers?api-version=2024-02-29-preview&skip=610").await;
     assert_eq!(got, expected[610..]);
-    let (got, pages) = follow(
-        &s,
-        "/accounts/big/numbers?api-version=2024-02-29-preview&top=0",
-    )
-    .await;
+    let (got, pages) = follow(&s, "/accounts/big/numbers?api-version=2024-02-29-preview&top=0").await;
     assert_eq!((got.len(), pages), (0, vec![0]));
-    let r = s
-        .admin("GET", "/accounts/big/numbers?countRecords=true&top=5", None)
-        .await;
+    let r = s.admin("GET", "/accounts/big/numbers?countRecords=true&top=5", None).await;
     assert_eq!(r.header("x-ms-record-count"), Some("620"));
     // A filtered listing pages over matches only.
     let filtered = "/accounts/big/numbers?api-version=2024-02-29-preview&maxpagesize=7&filter=startswith(telephoneNumber,'%2B44207000000')";
@@ -118,18 +75,12 @@ async fn top_skip_count_and_tokens() {
     let first = s.admin("GET", "/accounts/big/numbers", None).await;
     let link = first.body["nextLink"].as_str().unwrap();
     let token_param = link.split("skipToken=").nth(1).unwrap();
-    let r = s
-        .admin("GET", &format!("/numbers?skipToken={token_param}"), None)
-        .await;
+    let r = s.admin("GET", &format!("/numbers?skipToken={token_param}"), None).await;
     assert_eq!((r.status.as_u16(), r.target()), (400, "skipToken"));
-    let r = s
-        .admin("GET", "/accounts/big/numbers?skipToken=garbage", None)
-        .await;
+    let r = s.admin("GET", "/accounts/big/numbers?skipToken=garbage", None).await;
     assert_eq!((r.status.as_u16(), r.target()), (400, "skipToken"));
     for (p, v) in [("top", "-1"), ("skip", "x"), ("countRecords", "yes")] {
-        let r = s
-            .admin("GET", &format!("/accounts/big/numbers?{p}={v}"), None)
-            .await;
+        let r = s.admin("GET", &format!("/accounts/big/numbers?{p}={v}"), None).await;
         assert_eq!((r.status.as_u16(), r.target()), (400, p));
     }
 }

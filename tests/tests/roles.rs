@@ -16,20 +16,8 @@ fn cases() -> Vec<Case> {
     use Permission::*;
     let tn = "+442071234567";
     vec![
-        Case {
-            name: "list accounts",
-            method: "GET",
-            path: "/accounts",
-            body: None,
-            needs: Read,
-        },
-        Case {
-            name: "get account",
-            method: "GET",
-            path: "/accounts/contoso",
-            body: None,
-            needs: Read,
-        },
+        Case { name: "list accounts", method: "GET", path: "/accounts", body: None, needs: Read },
+        Case { name: "get account", method: "GET", path: "/accounts/contoso", body: None, needs: Read },
         Case {
             name: "put account",
             method: "PUT",
@@ -37,27 +25,9 @@ fn cases() -> Vec<Case> {
             body: Some(full_account_body("contoso")),
             needs: Write,
         },
-        Case {
-            name: "delete account",
-            method: "DELETE",
-            path: "/accounts/gone",
-            body: None,
-            needs: Delete,
-        },
-        Case {
-            name: "list numbers",
-            method: "GET",
-            path: "/accounts/contoso/numbers",
-            body: None,
-            needs: Read,
-        },
-        Case {
-            name: "list all numbers",
-            method: "GET",
-            path: "/numbers",
-            body: None,
-            needs: Read,
-        },
+        Case { name: "delete account", method: "DELETE", path: "/accounts/gone", body: None, needs: Delete },
+        Case { name: "list numbers", method: "GET", path: "/accounts/contoso/numbers", body: None, needs: Read },
+        Case { name: "list all numbers", method: "GET", path: "/numbers", body: None, needs: Read },
         Case {
             name: "get number",
             method: "GET",
@@ -99,41 +69,18 @@ fn cases() -> Vec<Case> {
 #[tokio::test]
 async fn every_operation_for_every_role() {
     let s = Stack::start().await;
-    s.admin(
-        "PUT",
-        "/accounts/contoso",
-        Some(full_account_body("contoso")),
-    )
-    .await;
-    s.admin(
-        "PUT",
-        "/accounts/contoso/numbers/+442071234567",
-        Some(dr_number("contoso", "+442071234567")),
-    )
-    .await;
+    s.admin("PUT", "/accounts/contoso", Some(full_account_body("contoso"))).await;
+    s.admin("PUT", "/accounts/contoso/numbers/+442071234567", Some(dr_number("contoso", "+442071234567"))).await;
     let mut checked = 0;
     for role in ROLES {
         let t = token(&[role]);
         for c in cases() {
-            let r = s
-                .send(c.method, c.path, Some(&t), c.body.clone(), &[])
-                .await;
+            let r = s.send(c.method, c.path, Some(&t), c.body.clone(), &[]).await;
             let allowed = switchboard_api::auth::grants(role, c.needs);
             if allowed {
-                assert!(
-                    r.status.is_success() || r.status == 404,
-                    "{role} on {}: {} {:?}",
-                    c.name,
-                    r.status,
-                    r.body
-                );
+                assert!(r.status.is_success() || r.status == 404, "{role} on {}: {} {:?}", c.name, r.status, r.body);
             } else {
-                assert_eq!(
-                    (r.status.as_u16(), r.code()),
-                    (403, "Forbidden"),
-                    "{role} on {}",
-                    c.name
-                );
+                assert_eq!((r.status.as_u16(), r.code()), (403, "Forbidden"), "{role} on {}", c.name);
             }
             checked += 1;
         }
@@ -144,10 +91,7 @@ async fn every_operation_for_every_role() {
         .send(
             "PUT",
             "/accounts/contoso",
-            Some(&token(&[
-                "ProvisioningAPI.ReadUser",
-                "ProvisioningAPI.WriteUser",
-            ])),
+            Some(&token(&["ProvisioningAPI.ReadUser", "ProvisioningAPI.WriteUser"])),
             Some(full_account_body("contoso")),
             &[],
         )
@@ -164,15 +108,8 @@ async fn no_token_and_bad_tokens_are_401() {
         assert_eq!(r.status, 401, "no token on {}", c.name);
         assert_eq!(r.header("www-authenticate"), Some("Bearer"));
         for bad in ["not-a-jwt", wrong_key.as_str()] {
-            let r = s
-                .send(c.method, c.path, Some(bad), c.body.clone(), &[])
-                .await;
-            assert_eq!(
-                (r.status.as_u16(), r.code()),
-                (401, "Unauthorized"),
-                "bad token on {}",
-                c.name
-            );
+            let r = s.send(c.method, c.path, Some(bad), c.body.clone(), &[]).await;
+            assert_eq!((r.status.as_u16(), r.code()), (401, "Unauthorized"), "bad token on {}", c.name);
         }
     }
     // An expired token (well past the 30 s leeway) is refused.
@@ -188,19 +125,10 @@ async fn no_token_and_bad_tokens_are_401() {
             nbf: None,
             iat: None,
         };
-        jsonwebtoken::encode(
-            &jsonwebtoken::Header::default(),
-            &c,
-            &jsonwebtoken::EncodingKey::from_secret(TEST_KEY),
-        )
-        .unwrap()
+        jsonwebtoken::encode(&jsonwebtoken::Header::default(), &c, &jsonwebtoken::EncodingKey::from_secret(TEST_KEY))
+            .unwrap()
     };
-    assert_eq!(
-        s.send("GET", "/accounts", Some(&past), None, &[])
-            .await
-            .status,
-        401
-    );
+    assert_eq!(s.send("GET", "/accounts", Some(&past), None, &[]).await.status, 401);
     let r = s
         .send_raw(
             "GET",

@@ -7,56 +7,30 @@ use switchboard_api::ROUTES;
 type RouteSet = BTreeSet<(String, String, String)>;
 
 fn from_table() -> RouteSet {
-    ROUTES
-        .iter()
-        .map(|r| {
-            (
-                r.method.to_string(),
-                r.path.to_string(),
-                r.function.to_string(),
-            )
-        })
-        .collect()
+    ROUTES.iter().map(|r| (r.method.to_string(), r.path.to_string(), r.function.to_string())).collect()
 }
 
 fn from_cargo() -> RouteSet {
-    let manifest: toml::Table = include_str!("../../Cargo.toml")
-        .parse()
-        .expect("Cargo.toml");
-    let router = manifest["workspace"]["metadata"]["lambda"]["watch"]["router"]
-        .as_table()
-        .expect("router");
+    let manifest: toml::Table = include_str!("../../Cargo.toml").parse().expect("Cargo.toml");
+    let router = manifest["workspace"]["metadata"]["lambda"]["watch"]["router"].as_table().expect("router");
     let mut out = RouteSet::new();
     for (path, targets) in router {
-        for t in targets
-            .as_array()
-            .expect("routes are arrays of {method, function}")
-        {
-            out.insert((
-                t["method"].as_str().unwrap().into(),
-                path.clone(),
-                t["function"].as_str().unwrap().into(),
-            ));
+        for t in targets.as_array().expect("routes are arrays of {method, function}") {
+            out.insert((t["method"].as_str().unwrap().into(), path.clone(), t["function"].as_str().unwrap().into()));
         }
     }
     out
 }
 
 fn from_template() -> RouteSet {
-    let doc: serde_yaml_ng::Value =
-        serde_yaml_ng::from_str(switchboard_devtools::schema::TEMPLATE).expect("template");
+    let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(switchboard_devtools::schema::TEMPLATE).expect("template");
     let mut out = RouteSet::new();
     for (_, res) in doc["Resources"].as_mapping().unwrap() {
         if res["Type"].as_str() != Some("AWS::Serverless::Function") {
             continue;
         }
         let code = res["Properties"]["CodeUri"].as_str().unwrap();
-        let function = code
-            .trim_end_matches('/')
-            .rsplit('/')
-            .next()
-            .unwrap()
-            .to_string();
+        let function = code.trim_end_matches('/').rsplit('/').next().unwrap().to_string();
         let Some(events) = res["Properties"]["Events"].as_mapping() else {
             continue;
         };
@@ -77,25 +51,16 @@ fn from_template() -> RouteSet {
 #[test]
 fn router_template_and_handlers_declare_the_same_routes() {
     let table = from_table();
-    assert_eq!(
-        from_cargo(),
-        table,
-        "Cargo.toml watch router vs switchboard_api::ROUTES"
-    );
-    assert_eq!(
-        from_template(),
-        table,
-        "infra/template.yaml vs switchboard_api::ROUTES"
-    );
+    assert_eq!(from_cargo(), table, "Cargo.toml watch router vs switchboard_api::ROUTES");
+    assert_eq!(from_template(), table, "infra/template.yaml vs switchboard_api::ROUTES");
 }
 
 #[test]
 fn every_function_crate_is_routed() {
-    let functions: BTreeSet<String> =
-        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../functions"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
+    let functions: BTreeSet<String> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../functions"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     let routed: BTreeSet<String> = ROUTES.iter().map(|r| r.function.to_string()).collect();
     assert_eq!(functions, routed);
 }

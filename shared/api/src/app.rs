@@ -24,18 +24,12 @@ pub struct App {
 
 impl App {
     pub fn new(repo: Repository, auth: Authenticator) -> Self {
-        App {
-            repo,
-            auth: Arc::new(auth),
-        }
+        App { repo, auth: Arc::new(auth) }
     }
 
     pub async fn from_env() -> Result<Self, String> {
         let client = switchboard_store::client_from_env().await;
-        Ok(App::new(
-            Repository::new(client, switchboard_store::table_name_from_env()),
-            Authenticator::from_env()?,
-        ))
+        Ok(App::new(Repository::new(client, switchboard_store::table_name_from_env()), Authenticator::from_env()?))
     }
 
     /// Handles one request of `op`. Never fails: every error becomes an HTTP response here.
@@ -81,16 +75,9 @@ impl App {
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .without_time()
-        .with_target(false);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).without_time().with_target(false);
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    let _ = if json {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
+    let _ = if json { builder.json().try_init() } else { builder.try_init() };
 }
 
 /// The whole `main` of an API function: set up once, then serve `op`.

@@ -94,11 +94,7 @@ pub enum Authenticator {
     /// Trust the claims the API Gateway JWT authorizer passed.
     Gateway,
     /// Verify bearer tokens here.
-    Verify {
-        keys: VerifyKeys,
-        issuer: String,
-        audience: String,
-    },
+    Verify { keys: VerifyKeys, issuer: String, audience: String },
 }
 
 #[derive(Clone)]
@@ -111,9 +107,9 @@ impl std::fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Authenticator::Gateway => f.write_str("Gateway"),
-            Authenticator::Verify {
-                issuer, audience, ..
-            } => write!(f, "Verify {{ issuer: {issuer}, audience: {audience} }}"),
+            Authenticator::Verify { issuer, audience, .. } => {
+                write!(f, "Verify {{ issuer: {issuer}, audience: {audience} }}")
+            }
         }
     }
 }
@@ -127,9 +123,7 @@ impl Authenticator {
             "gateway" => Ok(Authenticator::Gateway),
             "verify" => {
                 let keys = if let Ok(jwks) = std::env::var("JWKS_JSON") {
-                    VerifyKeys::Jwks(
-                        serde_json::from_str(&jwks).map_err(|e| format!("JWKS_JSON: {e}"))?,
-                    )
+                    VerifyKeys::Jwks(serde_json::from_str(&jwks).map_err(|e| format!("JWKS_JSON: {e}"))?)
                 } else {
                     let key = std::env::var("DEV_SIGNING_KEY")
                         .map_err(|_| "AUTH_MODE=verify needs JWKS_JSON or DEV_SIGNING_KEY")?;
@@ -141,53 +135,32 @@ impl Authenticator {
                     audience: std::env::var("JWT_AUDIENCE").unwrap_or_else(|_| DEV_AUDIENCE.into()),
                 })
             }
-            other => Err(format!(
-                "AUTH_MODE must be gateway or verify, not {other:?}"
-            )),
+            other => Err(format!("AUTH_MODE must be gateway or verify, not {other:?}")),
         }
     }
 
     pub fn authenticate(&self, req: &Request) -> Result<Principal, ApiError> {
         match self {
             Authenticator::Gateway => from_gateway(req),
-            Authenticator::Verify {
-                keys,
-                issuer,
-                audience,
-            } => {
+            Authenticator::Verify { keys, issuer, audience } => {
                 let header = req
                     .headers()
                     .get("authorization")
                     .and_then(|v| v.to_str().ok())
-                    .ok_or_else(|| {
-                        ApiError::unauthorized("an Authorization: Bearer token is required")
-                    })?;
+                    .ok_or_else(|| ApiError::unauthorized("an Authorization: Bearer token is required"))?;
                 let token = header
                     .strip_prefix("Bearer ")
                     .or_else(|| header.strip_prefix("bearer "))
-                    .ok_or_else(|| {
-                        ApiError::unauthorized("the Authorization header must be 'Bearer <token>'")
-                    })?;
+                    .ok_or_else(|| ApiError::unauthorized("the Authorization header must be 'Bearer <token>'"))?;
                 let claims = verify(token.trim(), keys, issuer, audience)?;
-                Ok(Principal {
-                    subject: claims.sub,
-                    app_id: claims.appid,
-                    roles: claims.roles,
-                })
+                Ok(Principal { subject: claims.sub, app_id: claims.appid, roles: claims.roles })
             }
         }
     }
 }
 
-fn verify(
-    token: &str,
-    keys: &VerifyKeys,
-    issuer: &str,
-    audience: &str,
-) -> Result<Claims, ApiError> {
-    let bad = |e: jsonwebtoken::errors::Error| {
-        ApiError::unauthorized(format!("the bearer token is not valid: {e}"))
-    };
+fn verify(token: &str, keys: &VerifyKeys, issuer: &str, audience: &str) -> Result<Claims, ApiError> {
+    let bad = |e: jsonwebtoken::errors::Error| ApiError::unauthorized(format!("the bearer token is not valid: {e}"));
     let header = jsonwebtoken::decode_header(token).map_err(bad)?;
     let (key, alg) = match keys {
         VerifyKeys::Secret(s) => (DecodingKey::from_secret(s), Algorithm::HS256),
@@ -196,21 +169,15 @@ fn verify(
                 Some(kid) => set.find(kid),
                 None => set.keys.first(),
             }
-            .ok_or_else(|| {
-                ApiError::unauthorized("the token's key id is not in the configured JWKS")
-            })?;
+            .ok_or_else(|| ApiError::unauthorized("the token's key id is not in the configured JWKS"))?;
             (DecodingKey::from_jwk(jwk).map_err(bad)?, header.alg)
         }
     };
     // Only the algorithm the key is for: a token can't pick `none` or swap HS/RS.
     if header.alg != alg
-        || matches!(alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512)
-            && matches!(keys, VerifyKeys::Jwks(_))
+        || matches!(alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512) && matches!(keys, VerifyKeys::Jwks(_))
     {
-        return Err(ApiError::unauthorized(format!(
-            "tokens signed with {:?} are not accepted",
-            header.alg
-        )));
+        return Err(ApiError::unauthorized(format!("tokens signed with {:?} are not accepted", header.alg)));
     }
     let mut v = Validation::new(alg);
     v.set_issuer(&[issuer]);
@@ -218,53 +185,33 @@ fn verify(
     v.validate_nbf = true;
     v.leeway = 30;
     v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-    jsonwebtoken::decode::<Claims>(token, &key, &v)
-        .map(|d| d.claims)
-        .map_err(bad)
+    jsonwebtoken::decode::<Claims>(token, &key, &v).map(|d| d.claims).map_err(bad)
 }
 
 fn from_gateway(req: &Request) -> Result<Principal, ApiError> {
     let claims = match req.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(ctx)) => ctx
-            .authorizer
-            .as_ref()
-            .and_then(|a| a.jwt.as_ref())
-            .map(|j| j.claims.clone()),
+        Some(RequestContext::ApiGatewayV2(ctx)) => {
+            ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref()).map(|j| j.claims.clone())
+        }
         _ => None,
     }
     .ok_or_else(|| ApiError::unauthorized("no verified token claims reached the function"))?;
-    let subject = claims
-        .get("sub")
-        .cloned()
-        .ok_or_else(|| ApiError::unauthorized("the token has no subject"))?;
+    let subject = claims.get("sub").cloned().ok_or_else(|| ApiError::unauthorized("the token has no subject"))?;
     Ok(Principal {
         subject,
         app_id: claims.get("appid").or_else(|| claims.get("azp")).cloned(),
-        roles: claims
-            .get("roles")
-            .map(|r| parse_gateway_roles(r))
-            .unwrap_or_default(),
+        roles: claims.get("roles").map(|r| parse_gateway_roles(r)).unwrap_or_default(),
     })
 }
 
 /// The authorizer flattens an array claim to `[a b c]` (or passes a single string).
 fn parse_gateway_roles(raw: &str) -> Vec<String> {
     let inner = raw.trim().trim_start_matches('[').trim_end_matches(']');
-    inner
-        .split([' ', ','])
-        .map(|r| r.trim_matches('"'))
-        .filter(|r| !r.is_empty())
-        .map(str::to_string)
-        .collect()
+    inner.split([' ', ',']).map(|r| r.trim_matches('"')).filter(|r| !r.is_empty()).map(str::to_string).collect()
 }
 
 /// Mints a dev token (HS256) for local use and tests.
-pub fn mint_dev_token(
-    key: &[u8],
-    subject: &str,
-    roles: &[&str],
-    ttl_secs: u64,
-) -> Result<String, String> {
+pub fn mint_dev_token(key: &[u8], subject: &str, roles: &[&str], ttl_secs: u64) -> Result<String, String> {
     let now = jsonwebtoken::get_current_timestamp();
     let claims = Claims {
         sub: subject.to_string(),
@@ -276,12 +223,8 @@ pub fn mint_dev_token(
         nbf: Some(now.saturating_sub(5)),
         iat: Some(now),
     };
-    jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(key),
-    )
-    .map_err(|e| e.to_string())
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(key))
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -307,10 +250,7 @@ mod tests {
             parse_gateway_roles("[ProvisioningAPI.Read ProvisioningAPI.Write]"),
             ["ProvisioningAPI.Read", "ProvisioningAPI.Write"]
         );
-        assert_eq!(
-            parse_gateway_roles("ProvisioningAPI.Admin"),
-            ["ProvisioningAPI.Admin"]
-        );
+        assert_eq!(parse_gateway_roles("ProvisioningAPI.Admin"), ["ProvisioningAPI.Admin"]);
     }
 
     #[test]
@@ -320,28 +260,17 @@ mod tests {
         let keys = VerifyKeys::Secret(key.to_vec());
         let c = verify(&t, &keys, DEV_ISSUER, DEV_AUDIENCE).unwrap();
         assert_eq!(c.roles, ["ProvisioningAPI.Read"]);
-        assert!(verify(
-            &t,
-            &VerifyKeys::Secret(b"other".to_vec()),
-            DEV_ISSUER,
-            DEV_AUDIENCE
-        )
-        .is_err());
+        assert!(verify(&t, &VerifyKeys::Secret(b"other".to_vec()), DEV_ISSUER, DEV_AUDIENCE).is_err());
         assert!(verify(&t, &keys, "https://elsewhere", DEV_AUDIENCE).is_err());
         assert!(verify(&t, &keys, DEV_ISSUER, "api://other").is_err());
         let mut parts: Vec<String> = t.split('.').map(str::to_string).collect();
         use base64::Engine as _;
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        let mut payload: serde_json::Value =
-            serde_json::from_slice(&b64.decode(&parts[1]).unwrap()).unwrap();
+        let mut payload: serde_json::Value = serde_json::from_slice(&b64.decode(&parts[1]).unwrap()).unwrap();
         payload["roles"] = serde_json::json!(["ProvisioningAPI.Admin"]);
         parts[1] = b64.encode(payload.to_string());
         assert!(verify(&parts.join("."), &keys, DEV_ISSUER, DEV_AUDIENCE).is_err());
-        let none = format!(
-            "{}.{}.",
-            b64.encode(r#"{"alg":"none","typ":"JWT"}"#),
-            parts[1]
-        );
+        let none = format!("{}.{}.", b64.encode(r#"{"alg":"none","typ":"JWT"}"#), parts[1]);
         assert!(verify(&none, &keys, DEV_ISSUER, DEV_AUDIENCE).is_err());
     }
 }

@@ -26,12 +26,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(
-        status: StatusCode,
-        code: &str,
-        message: impl Into<String>,
-        target: Option<&str>,
-    ) -> Self {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>, target: Option<&str>) -> Self {
         ApiError {
             status,
             body: ErrorBody {
@@ -49,12 +44,7 @@ impl ApiError {
     }
 
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "Unauthorized",
-            message,
-            Some("Authorization"),
-        )
+        Self::new(StatusCode::UNAUTHORIZED, "Unauthorized", message, Some("Authorization"))
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
@@ -66,10 +56,7 @@ impl ApiError {
     }
 
     pub fn invalid(errors: Vec<FieldError>) -> Self {
-        let first = errors
-            .first()
-            .cloned()
-            .unwrap_or_else(|| FieldError::new("body", "invalid input"));
+        let first = errors.first().cloned().unwrap_or_else(|| FieldError::new("body", "invalid input"));
         let mut e = Self::new(
             StatusCode::BAD_REQUEST,
             "InvalidInput",
@@ -109,11 +96,9 @@ impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
         match e {
             DomainError::Invalid(errors) => ApiError::invalid(errors),
-            DomainError::Conflict {
-                code,
-                target,
-                message,
-            } => Self::new(StatusCode::CONFLICT, code, message, Some(&target)),
+            DomainError::Conflict { code, target, message } => {
+                Self::new(StatusCode::CONFLICT, code, message, Some(&target))
+            }
         }
     }
 }
@@ -122,11 +107,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound { what, id } => {
-                let target = if what == "account" {
-                    "accountName"
-                } else {
-                    "telephoneNumber"
-                };
+                let target = if what == "account" { "accountName" } else { "telephoneNumber" };
                 ApiError::not_found(target, format!("{what} {id:?} was not found"))
             }
             StoreError::PreconditionFailed => Self::new(
@@ -141,20 +122,15 @@ impl From<StoreError> for ApiError {
                 "skipToken",
                 format!("the continuation token is not valid ({why}); follow nextLink as returned"),
             ),
-            StoreError::Throttled => Self::unavailable(
-                "ServiceBusy",
-                "the database is throttling requests; retry after the given delay",
-            ),
-            StoreError::Contention => Self::unavailable(
-                "Contention",
-                "the resource changed concurrently too many times; retry",
-            ),
+            StoreError::Throttled => {
+                Self::unavailable("ServiceBusy", "the database is throttling requests; retry after the given delay")
+            }
+            StoreError::Contention => {
+                Self::unavailable("Contention", "the resource changed concurrently too many times; retry")
+            }
             StoreError::Backend(detail) => {
                 tracing::error!(%detail, "database error");
-                Self::unavailable(
-                    "DatabaseUnavailable",
-                    "the database could not complete the request; retry",
-                )
+                Self::unavailable("DatabaseUnavailable", "the database could not complete the request; retry")
             }
         }
     }

@@ -48,24 +48,15 @@ fn int_param(req: &Request, name: &str, min: usize, max: usize) -> Result<Option
 }
 
 pub fn list_params(req: &Request, filter_fields: &[&str]) -> Result<ListParams, ApiError> {
-    let max_page_size =
-        int_param(req, "maxpagesize", 1, MAX_PAGE_SIZE)?.unwrap_or(DEFAULT_PAGE_SIZE);
+    let max_page_size = int_param(req, "maxpagesize", 1, MAX_PAGE_SIZE)?.unwrap_or(DEFAULT_PAGE_SIZE);
     let top = int_param(req, "top", 0, i32::MAX as usize)?;
     let skip = int_param(req, "skip", 0, i32::MAX as usize)?.unwrap_or(0);
     let filter_text = query(req, "filter");
-    let filter = filter_text
-        .as_deref()
-        .map(|f| filter::parse(f, filter_fields))
-        .transpose()?;
+    let filter = filter_text.as_deref().map(|f| filter::parse(f, filter_fields)).transpose()?;
     let count = bool_query(req, "countRecords", false)?;
     let start = query(req, "skipToken");
     Ok(ListParams {
-        page: PageRequest {
-            filter,
-            page_size: top.map_or(max_page_size, |t| t.min(max_page_size)),
-            skip,
-            start,
-        },
+        page: PageRequest { filter, page_size: top.map_or(max_page_size, |t| t.min(max_page_size)), skip, start },
         top,
         max_page_size,
         filter_text,
@@ -84,11 +75,8 @@ struct ListBody<T> {
 /// The base URL the client called, for `nextLink`.
 fn base_url(req: &Request) -> String {
     let h = |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok());
-    let host = h("x-forwarded-host")
-        .or_else(|| h("host"))
-        .unwrap_or("localhost");
-    let local =
-        host.starts_with("localhost") || host.starts_with("127.") || host.starts_with("[::1]");
+    let host = h("x-forwarded-host").or_else(|| h("host")).unwrap_or("localhost");
+    let local = host.starts_with("localhost") || host.starts_with("127.") || host.starts_with("[::1]");
     let scheme = h("x-forwarded-proto").unwrap_or(if local { "http" } else { "https" });
     format!("{scheme}://{host}{}", req.uri().path())
 }
@@ -105,11 +93,7 @@ pub fn list_response<T: Serialize>(
         (Some(_), Some(0)) | (None, _) => None,
         (Some(token), remaining) => {
             let enc = |s: &str| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
-            let mut link = format!(
-                "{}?api-version={API_VERSION}&maxpagesize={}",
-                base_url(req),
-                params.max_page_size
-            );
+            let mut link = format!("{}?api-version={API_VERSION}&maxpagesize={}", base_url(req), params.max_page_size);
             if let Some(f) = &params.filter_text {
                 link.push_str(&format!("&filter={}", enc(f)));
             }
@@ -120,16 +104,9 @@ pub fn list_response<T: Serialize>(
             Some(link)
         }
     };
-    let mut r = json(
-        StatusCode::OK,
-        &ListBody {
-            value: page.items,
-            next_link,
-        },
-    );
+    let mut r = json(StatusCode::OK, &ListBody { value: page.items, next_link });
     if let Some(c) = count {
-        r.headers_mut()
-            .insert("x-ms-record-count", HeaderValue::from(c));
+        r.headers_mut().insert("x-ms-record-count", HeaderValue::from(c));
     }
     r
 }

@@ -31,9 +31,7 @@ pub fn check_api_version(req: &Request) -> Result<(), ApiError> {
 }
 
 pub fn query(req: &Request, name: &str) -> Option<String> {
-    req.query_string_parameters_ref()
-        .and_then(|q| q.first(name))
-        .map(str::to_string)
+    req.query_string_parameters_ref().and_then(|q| q.first(name)).map(str::to_string)
 }
 
 /// A path parameter, percent-decoded (`%2B15551234567` and `+15551234567` are the same number).
@@ -41,23 +39,11 @@ pub fn path_param(req: &Request, name: &str) -> Result<String, ApiError> {
     let raw = req
         .path_parameters_ref()
         .and_then(|p| p.first(name))
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "MissingPathParameter",
-                name,
-                format!("the path needs {{{name}}}"),
-            )
-        })?;
+        .ok_or_else(|| ApiError::bad_request("MissingPathParameter", name, format!("the path needs {{{name}}}")))?;
     percent_encoding::percent_decode_str(raw)
         .decode_utf8()
         .map(|s| s.into_owned())
-        .map_err(|_| {
-            ApiError::bad_request(
-                "InvalidPathParameter",
-                name,
-                "the path parameter is not valid UTF-8",
-            )
-        })
+        .map_err(|_| ApiError::bad_request("InvalidPathParameter", name, "the path parameter is not valid UTF-8"))
 }
 
 /// The `{accountName}` path parameter, checked.
@@ -118,41 +104,24 @@ pub fn json_body<T: DeserializeOwned>(req: &Request, media_type: &str) -> Result
         ));
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request(
-            "InvalidBody",
-            "body",
-            "a JSON body is required",
-        ));
+        return Err(ApiError::bad_request("InvalidBody", "body", "a JSON body is required"));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(decode_error)?;
-    de.end().map_err(|e| {
-        ApiError::bad_request(
-            "InvalidJson",
-            "body",
-            format!("trailing data after the JSON body: {e}"),
-        )
-    })?;
+    de.end()
+        .map_err(|e| ApiError::bad_request("InvalidJson", "body", format!("trailing data after the JSON body: {e}")))?;
     Ok(value)
 }
 
 fn decode_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     let inner = e.inner();
     if inner.is_syntax() || inner.is_eof() || inner.is_io() {
-        return ApiError::bad_request(
-            "InvalidJson",
-            "body",
-            format!("the body is not valid JSON: {inner}"),
-        );
+        return ApiError::bad_request("InvalidJson", "body", format!("the body is not valid JSON: {inner}"));
     }
     let path = e.path().to_string();
     let msg = inner.to_string();
     // serde reports a missing field at its parent; name the field itself.
-    let target = match msg
-        .split('`')
-        .nth(1)
-        .filter(|_| msg.starts_with("missing field"))
-    {
+    let target = match msg.split('`').nth(1).filter(|_| msg.starts_with("missing field")) {
         Some(field) if path == "." => field.to_string(),
         Some(field) => format!("{path}.{field}"),
         None if path == "." => "body".to_string(),
@@ -164,12 +133,7 @@ fn decode_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
 
 /// `If-Match` / `If-None-Match`, with the quotes of an entity tag removed.
 pub fn precondition(req: &Request) -> Precondition {
-    let unquote = |v: &str| {
-        v.trim()
-            .trim_start_matches("W/")
-            .trim_matches('"')
-            .to_string()
-    };
+    let unquote = |v: &str| v.trim().trim_start_matches("W/").trim_matches('"').to_string();
     if let Some(v) = header(req, "if-match") {
         Precondition::IfMatch(unquote(v))
     } else if let Some(v) = header(req, "if-none-match") {

@@ -50,21 +50,15 @@ pub fn empty(status: StatusCode) -> HttpResponse {
 
 pub fn error(e: &ApiError) -> HttpResponse {
     let body = serde_json::json!({ "error": e.body });
-    let mut r = build(
-        e.status,
-        Body::Text(body.to_string()),
-        Some("application/json"),
-    );
+    let mut r = build(e.status, Body::Text(body.to_string()), Some("application/json"));
     if let Ok(v) = HeaderValue::from_str(&e.body.code) {
         r.headers_mut().insert("x-ms-error-code", v);
     }
     if let Some(secs) = e.retry_after {
-        r.headers_mut()
-            .insert("retry-after", HeaderValue::from(secs));
+        r.headers_mut().insert("retry-after", HeaderValue::from(secs));
     }
     if e.status == StatusCode::UNAUTHORIZED {
-        r.headers_mut()
-            .insert("www-authenticate", HeaderValue::from_static("Bearer"));
+        r.headers_mut().insert("www-authenticate", HeaderValue::from_static("Bearer"));
     }
     r
 }

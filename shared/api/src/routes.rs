@@ -30,48 +30,13 @@ pub struct Route {
 }
 
 pub const ROUTES: &[Route] = &[
-    Route {
-        op: Op::AccountsList,
-        function: "accounts-list",
-        method: "GET",
-        path: "/accounts",
-    },
-    Route {
-        op: Op::AccountsGet,
-        function: "accounts-get",
-        method: "GET",
-        path: "/accounts/{accountName}",
-    },
-    Route {
-        op: Op::AccountsPut,
-        function: "accounts-put",
-        method: "PUT",
-        path: "/accounts/{accountName}",
-    },
-    Route {
-        op: Op::AccountsDelete,
-        function: "accounts-delete",
-        method: "DELETE",
-        path: "/accounts/{accountName}",
-    },
-    Route {
-        op: Op::AccountActions,
-        function: "account-actions",
-        method: "POST",
-        path: "/accounts/{accountName}",
-    },
-    Route {
-        op: Op::NumbersList,
-        function: "numbers-list",
-        method: "GET",
-        path: "/accounts/{accountName}/numbers",
-    },
-    Route {
-        op: Op::NumbersListAll,
-        function: "numbers-list-all",
-        method: "GET",
-        path: "/numbers",
-    },
+    Route { op: Op::AccountsList, function: "accounts-list", method: "GET", path: "/accounts" },
+    Route { op: Op::AccountsGet, function: "accounts-get", method: "GET", path: "/accounts/{accountName}" },
+    Route { op: Op::AccountsPut, function: "accounts-put", method: "PUT", path: "/accounts/{accountName}" },
+    Route { op: Op::AccountsDelete, function: "accounts-delete", method: "DELETE", path: "/accounts/{accountName}" },
+    Route { op: Op::AccountActions, function: "account-actions", method: "POST", path: "/accounts/{accountName}" },
+    Route { op: Op::NumbersList, function: "numbers-list", method: "GET", path: "/accounts/{accountName}/numbers" },
+    Route { op: Op::NumbersListAll, function: "numbers-list-all", method: "GET", path: "/numbers" },
     Route {
         op: Op::NumbersGet,
         function: "numbers-get",
@@ -101,11 +66,9 @@ impl Op {
     /// The permission this request needs.
     pub fn permission(self, req: &Request) -> Result<Permission, ApiError> {
         Ok(match self {
-            Op::AccountsList
-            | Op::AccountsGet
-            | Op::NumbersList
-            | Op::NumbersListAll
-            | Op::NumbersGet => Permission::Read,
+            Op::AccountsList | Op::AccountsGet | Op::NumbersList | Op::NumbersListAll | Op::NumbersGet => {
+                Permission::Read
+            }
             Op::AccountsPut | Op::NumbersPut => Permission::Write,
             Op::AccountsDelete | Op::NumbersDelete => Permission::Delete,
             Op::AccountActions => Action::from_request(req)?.1.permission(),

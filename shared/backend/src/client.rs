@@ -95,10 +95,7 @@ pub struct HttpBackend {
 
 enum Attempt<T> {
     Done(T),
-    Retry {
-        after: Option<Duration>,
-        why: String,
-    },
+    Retry { after: Option<Duration>, why: String },
 }
 
 impl HttpBackend {
@@ -161,12 +158,7 @@ impl HttpBackend {
     ) -> Result<Attempt<T>, BackendError> {
         let resp = match resp {
             Ok(r) => r,
-            Err(e) => {
-                return Ok(Attempt::Retry {
-                    after: None,
-                    why: format!("request failed: {e}"),
-                })
-            }
+            Err(e) => return Ok(Attempt::Retry { after: None, why: format!("request failed: {e}") }),
         };
         let status = resp.status();
         let retry_after = resp
@@ -177,42 +169,23 @@ impl HttpBackend {
             .map(Duration::from_secs);
         let body = match resp.bytes().await {
             Ok(b) => b,
-            Err(e) => {
-                return Ok(Attempt::Retry {
-                    after: None,
-                    why: format!("reading the answer failed: {e}"),
-                })
-            }
+            Err(e) => return Ok(Attempt::Retry { after: None, why: format!("reading the answer failed: {e}") }),
         };
         if status.is_success() {
-            return serde_json::from_slice(&body)
-                .map(Attempt::Done)
-                .map_err(|e| BackendError::Status {
-                    status: status.as_u16(),
-                    code: "BadResponse".into(),
-                    message: e.to_string(),
-                });
-        }
-        let info = serde_json::from_slice::<ErrorEnvelope>(&body)
-            .map(|e| e.error)
-            .unwrap_or(ErrorInfo {
-                code: status
-                    .canonical_reason()
-                    .unwrap_or("Error")
-                    .replace(' ', ""),
-                message: String::from_utf8_lossy(&body).chars().take(200).collect(),
+            return serde_json::from_slice(&body).map(Attempt::Done).map_err(|e| BackendError::Status {
+                status: status.as_u16(),
+                code: "BadResponse".into(),
+                message: e.to_string(),
             });
+        }
+        let info = serde_json::from_slice::<ErrorEnvelope>(&body).map(|e| e.error).unwrap_or(ErrorInfo {
+            code: status.canonical_reason().unwrap_or("Error").replace(' ', ""),
+            message: String::from_utf8_lossy(&body).chars().take(200).collect(),
+        });
         if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
-            return Ok(Attempt::Retry {
-                after: retry_after,
-                why: format!("{status}: {}", info.code),
-            });
+            return Ok(Attempt::Retry { after: retry_after, why: format!("{status}: {}", info.code) });
         }
-        Err(BackendError::Status {
-            status: status.as_u16(),
-            code: info.code,
-            message: info.message,
-        })
+        Err(BackendError::Status { status: status.as_u16(), code: info.code, message: info.message })
     }
 
     /// Runs `attempt` until it is done, retrying what is retryable.
@@ -273,10 +246,7 @@ impl HttpBackend {
             if matches!(&resp, Ok(r) if r.status() == StatusCode::UNAUTHORIZED) {
                 // The token was revoked or expired early: fetch a new one and go again.
                 *self.token.lock().await = None;
-                return Ok(Attempt::Retry {
-                    after: Some(Duration::ZERO),
-                    why: "401".into(),
-                });
+                return Ok(Attempt::Retry { after: Some(Duration::ZERO), why: "401".into() });
             }
             Self::read(resp).await
         })
@@ -308,9 +278,7 @@ impl HttpBackend {
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -331,43 +299,18 @@ impl Backend for HttpBackend {
         self.all_pages("/v1/consents").await
     }
 
-    async fn set_relationship(
-        &self,
-        tenant: &str,
-        rel: &RelationshipUpdate,
-    ) -> Result<Consent, BackendError> {
-        self.call(
-            Method::PUT,
-            &format!("/v1/consents/{}/customerRelationship", seg(tenant)),
-            Some(rel),
-        )
-        .await
+    async fn set_relationship(&self, tenant: &str, rel: &RelationshipUpdate) -> Result<Consent, BackendError> {
+        self.call(Method::PUT, &format!("/v1/consents/{}/customerRelationship", seg(tenant)), Some(rel)).await
     }
 
-    async fn upload_numbers(
-        &self,
-        tenant: &str,
-        numbers: &[UploadNumber],
-    ) -> Result<Order, BackendError> {
-        self.call(
-            Method::POST,
-            &format!("/v1/tenants/{}/numbers:upload", seg(tenant)),
-            Some(&Numbers { numbers }),
-        )
-        .await
+    async fn upload_numbers(&self, tenant: &str, numbers: &[UploadNumber]) -> Result<Order, BackendError> {
+        self.call(Method::POST, &format!("/v1/tenants/{}/numbers:upload", seg(tenant)), Some(&Numbers { numbers }))
+            .await
     }
 
-    async fn release_numbers(
-        &self,
-        tenant: &str,
-        numbers: &[String],
-    ) -> Result<Order, BackendError> {
-        self.call(
-            Method::POST,
-            &format!("/v1/tenants/{}/numbers:release", seg(tenant)),
-            Some(&Numbers { numbers }),
-        )
-        .await
+    async fn release_numbers(&self, tenant: &str, numbers: &[String]) -> Result<Order, BackendError> {
+        self.call(Method::POST, &format!("/v1/tenants/{}/numbers:release", seg(tenant)), Some(&Numbers { numbers }))
+            .await
     }
 
     async fn get_order(&self, id: &str) -> Result<Order, BackendError> {
@@ -375,18 +318,15 @@ impl Backend for HttpBackend {
     }
 
     async fn list_tenant_numbers(&self, tenant: &str) -> Result<Vec<TenantNumber>, BackendError> {
-        self.all_pages(&format!("/v1/tenants/{}/numbers", seg(tenant)))
-            .await
+        self.all_pages(&format!("/v1/tenants/{}/numbers", seg(tenant))).await
     }
 
     async fn list_civic_addresses(&self, tenant: &str) -> Result<Vec<CivicAddress>, BackendError> {
-        self.all_pages(&format!("/v1/tenants/{}/civicAddresses", seg(tenant)))
-            .await
+        self.all_pages(&format!("/v1/tenants/{}/civicAddresses", seg(tenant))).await
     }
 
     async fn capability_plans(&self, tenant: &str) -> Result<CapabilityPlans, BackendError> {
-        self.get(&format!("/v1/tenants/{}/capabilityPlans", seg(tenant)))
-            .await
+        self.get(&format!("/v1/tenants/{}/capabilityPlans", seg(tenant))).await
     }
 
     async fn available_capabilities(
@@ -403,9 +343,6 @@ impl Backend for HttpBackend {
     }
 
     fn stats(&self) -> CallStats {
-        CallStats {
-            calls: self.calls.load(Ordering::Relaxed),
-            retries: self.retries.load(Ordering::Relaxed),
-        }
+        CallStats { calls: self.calls.load(Ordering::Relaxed), retries: self.retries.load(Ordering::Relaxed) }
     }
 }

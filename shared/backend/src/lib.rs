@@ -12,11 +12,7 @@ pub use model::*;
 pub enum BackendError {
     /// The backend answered with an error (after retries, for retryable ones).
     #[error("backend answered {status}: {code}: {message}")]
-    Status {
-        status: u16,
-        code: String,
-        message: String,
-    },
+    Status { status: u16, code: String, message: String },
     /// No answer we could use: timeouts, connection failures, retries exhausted.
     #[error("backend unavailable: {0}")]
     Unavailable(String),
@@ -51,21 +47,9 @@ pub struct CallStats {
 pub trait Backend: Send + Sync {
     /// Every consent (all pages); an error means the pull is incomplete.
     async fn list_consents(&self) -> Result<Vec<Consent>, BackendError>;
-    async fn set_relationship(
-        &self,
-        tenant: &str,
-        rel: &RelationshipUpdate,
-    ) -> Result<Consent, BackendError>;
-    async fn upload_numbers(
-        &self,
-        tenant: &str,
-        numbers: &[UploadNumber],
-    ) -> Result<Order, BackendError>;
-    async fn release_numbers(
-        &self,
-        tenant: &str,
-        numbers: &[String],
-    ) -> Result<Order, BackendError>;
+    async fn set_relationship(&self, tenant: &str, rel: &RelationshipUpdate) -> Result<Consent, BackendError>;
+    async fn upload_numbers(&self, tenant: &str, numbers: &[UploadNumber]) -> Result<Order, BackendError>;
+    async fn release_numbers(&self, tenant: &str, numbers: &[String]) -> Result<Order, BackendError>;
     async fn get_order(&self, id: &str) -> Result<Order, BackendError>;
     /// Every number of a tenant (all pages).
     async fn list_tenant_numbers(&self, tenant: &str) -> Result<Vec<TenantNumber>, BackendError>;

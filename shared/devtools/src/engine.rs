@@ -27,9 +27,7 @@ impl Engine {
             Storage::File(path) => dynoxide::Database::new(&path),
         }
         .map_err(|e| e.to_string())?;
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| e.to_string())?;
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| e.to_string())?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -56,13 +54,7 @@ pub fn client_for(endpoint: &str) -> Client {
     let config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            "local",
-            "local",
-            None,
-            None,
-            "switchboard-local",
-        ))
+        .credentials_provider(Credentials::new("local", "local", None, None, "switchboard-local"))
         .endpoint_url(endpoint)
         .build();
     Client::from_conf(config)

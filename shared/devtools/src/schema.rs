@@ -2,8 +2,8 @@
 //! table can't drift apart.
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType,
 };
 use aws_sdk_dynamodb::Client;
 use serde::Deserialize;
@@ -82,19 +82,12 @@ fn keys(defs: &[KeyDef]) -> Result<Vec<KeySchemaElement>, SchemaError> {
 
 /// Creates `table` as the template defines it; an existing table is left as it is.
 pub async fn ensure_table(client: &Client, table: &str) -> Result<(), SchemaError> {
-    let existing = client
-        .list_tables()
-        .send()
-        .await
-        .map_err(|e| SchemaError::Create(format!("{e:?}")))?;
+    let existing = client.list_tables().send().await.map_err(|e| SchemaError::Create(format!("{e:?}")))?;
     if existing.table_names().iter().any(|t| t == table) {
         return Ok(());
     }
     let props = table_properties()?;
-    let mut req = client
-        .create_table()
-        .table_name(table)
-        .billing_mode(BillingMode::PayPerRequest);
+    let mut req = client.create_table().table_name(table).billing_mode(BillingMode::PayPerRequest);
     for a in &props.attribute_definitions {
         req = req.attribute_definitions(
             AttributeDefinition::builder()
@@ -112,17 +105,13 @@ pub async fn ensure_table(client: &Client, table: &str) -> Result<(), SchemaErro
                 .set_key_schema(Some(keys(&g.key_schema)?))
                 .projection(
                     Projection::builder()
-                        .projection_type(ProjectionType::from(
-                            g.projection.projection_type.as_str(),
-                        ))
+                        .projection_type(ProjectionType::from(g.projection.projection_type.as_str()))
                         .build(),
                 )
                 .build()
                 .map_err(|e| SchemaError::Template(e.to_string()))?,
         );
     }
-    req.send()
-        .await
-        .map_err(|e| SchemaError::Create(format!("{e:?}")))?;
+    req.send().await.map_err(|e| SchemaError::Create(format!("{e:?}")))?;
     Ok(())
 }

@@ -117,82 +117,48 @@ pub const FILTER_FIELDS: &[&str] = &[
 impl AccountServiceDetails {
     pub fn is_enabled(&self, s: Service) -> bool {
         match s {
-            Service::TeamsOperatorConnect => self
-                .teams_operator_connect
-                .as_ref()
-                .is_some_and(|x| x.enabled),
-            Service::TeamsPhoneMobile => {
-                self.teams_phone_mobile.as_ref().is_some_and(|x| x.enabled)
+            Service::TeamsOperatorConnect => self.teams_operator_connect.as_ref().is_some_and(|x| x.enabled),
+            Service::TeamsPhoneMobile => self.teams_phone_mobile.as_ref().is_some_and(|x| x.enabled),
+            Service::ZoomPhoneCloudPeering => self.zoom_phone_cloud_peering.as_ref().is_some_and(|x| x.enabled),
+            Service::TeamsDirectRouting => self.teams_direct_routing.as_ref().is_some_and(|x| x.enabled),
+            Service::AzureOperatorCallProtection => {
+                self.azure_operator_call_protection.as_ref().is_some_and(|x| x.enabled)
             }
-            Service::ZoomPhoneCloudPeering => self
-                .zoom_phone_cloud_peering
-                .as_ref()
-                .is_some_and(|x| x.enabled),
-            Service::TeamsDirectRouting => self
-                .teams_direct_routing
-                .as_ref()
-                .is_some_and(|x| x.enabled),
-            Service::AzureOperatorCallProtection => self
-                .azure_operator_call_protection
-                .as_ref()
-                .is_some_and(|x| x.enabled),
         }
     }
 
     /// True when any service of this account pushes to the backend.
     pub fn syncs(&self) -> bool {
-        [
-            &self.teams_operator_connect,
-            &self.teams_phone_mobile,
-            &self.zoom_phone_cloud_peering,
-        ]
-        .into_iter()
-        .flatten()
-        .any(|s| s.sync_enabled)
-            || self
-                .teams_direct_routing
-                .as_ref()
-                .is_some_and(|d| d.sync_enabled)
+        [&self.teams_operator_connect, &self.teams_phone_mobile, &self.zoom_phone_cloud_peering]
+            .into_iter()
+            .flatten()
+            .any(|s| s.sync_enabled)
+            || self.teams_direct_routing.as_ref().is_some_and(|d| d.sync_enabled)
     }
 
     /// True when `s` is enabled and pushes to the backend (Call Protection has no sync).
     pub fn syncs_service(&self, s: Service) -> bool {
-        let synced =
-            |x: &Option<SyncedService>| x.as_ref().is_some_and(|x| x.enabled && x.sync_enabled);
+        let synced = |x: &Option<SyncedService>| x.as_ref().is_some_and(|x| x.enabled && x.sync_enabled);
         match s {
             Service::TeamsOperatorConnect => synced(&self.teams_operator_connect),
             Service::TeamsPhoneMobile => synced(&self.teams_phone_mobile),
             Service::ZoomPhoneCloudPeering => synced(&self.zoom_phone_cloud_peering),
-            Service::TeamsDirectRouting => self
-                .teams_direct_routing
-                .as_ref()
-                .is_some_and(|d| d.enabled && d.sync_enabled),
+            Service::TeamsDirectRouting => {
+                self.teams_direct_routing.as_ref().is_some_and(|d| d.enabled && d.sync_enabled)
+            }
             Service::AzureOperatorCallProtection => false,
         }
     }
 
     fn number_count_mut(&mut self, s: Service) -> Option<&mut Option<i64>> {
         match s {
-            Service::TeamsOperatorConnect => self
-                .teams_operator_connect
-                .as_mut()
-                .map(|x| &mut x.number_count),
-            Service::TeamsPhoneMobile => self
-                .teams_phone_mobile
-                .as_mut()
-                .map(|x| &mut x.number_count),
-            Service::ZoomPhoneCloudPeering => self
-                .zoom_phone_cloud_peering
-                .as_mut()
-                .map(|x| &mut x.number_count),
-            Service::TeamsDirectRouting => self
-                .teams_direct_routing
-                .as_mut()
-                .map(|x| &mut x.number_count),
-            Service::AzureOperatorCallProtection => self
-                .azure_operator_call_protection
-                .as_mut()
-                .map(|x| &mut x.number_count),
+            Service::TeamsOperatorConnect => self.teams_operator_connect.as_mut().map(|x| &mut x.number_count),
+            Service::TeamsPhoneMobile => self.teams_phone_mobile.as_mut().map(|x| &mut x.number_count),
+            Service::ZoomPhoneCloudPeering => self.zoom_phone_cloud_peering.as_mut().map(|x| &mut x.number_count),
+            Service::TeamsDirectRouting => self.teams_direct_routing.as_mut().map(|x| &mut x.number_count),
+            Service::AzureOperatorCallProtection => {
+                self.azure_operator_call_protection.as_mut().map(|x| &mut x.number_count)
+            }
         }
     }
 }
@@ -205,26 +171,16 @@ impl Account {
         if self.name != path_name {
             p.add(
                 "name",
-                format!(
-                    "the body's name {:?} must equal the account name in the path {:?}",
-                    self.name, path_name
-                ),
+                format!("the body's name {:?} must equal the account name in the path {:?}", self.name, path_name),
             );
         }
         let sd = &self.service_details;
         if let Some(t) = &sd.teams_tenant_id {
             p.check(names::tenant_id("serviceDetails.teamsTenantId", t));
         }
-        if let Some(cfg) = sd
-            .teams_direct_routing
-            .as_ref()
-            .and_then(|d| d.configuration.as_ref())
-        {
+        if let Some(cfg) = sd.teams_direct_routing.as_ref().and_then(|d| d.configuration.as_ref()) {
             let base = "serviceDetails.teamsDirectRouting.configuration";
-            p.check(names::subdomain(
-                &format!("{base}.subdomain"),
-                &cfg.subdomain,
-            ));
+            p.check(names::subdomain(&format!("{base}.subdomain"), &cfg.subdomain));
             p.check(names::subdomain_token(
                 &format!("{base}.subdomainTokens.region1Token"),
                 &cfg.subdomain_tokens.region1_token,
@@ -295,9 +251,7 @@ mod tests {
     fn direct_routing_fields_are_checked() {
         let a: Account = serde_json::from_value(json!({"name":"a","serviceDetails":{"teamsDirectRouting":{"enabled":true,"syncEnabled":false,
             "configuration":{"callScreening":true,"subdomain":"much-too-long","subdomainTokens":{"region1Token":"ok=","region2Token":"bad token"}}}}})).unwrap();
-        let Err(DomainError::Invalid(e)) = a.validate("a") else {
-            panic!()
-        };
+        let Err(DomainError::Invalid(e)) = a.validate("a") else { panic!() };
         let targets: Vec<_> = e.iter().map(|e| e.target.as_str()).collect();
         assert_eq!(
             targets,
@@ -311,16 +265,10 @@ mod tests {
     #[test]
     fn read_only_fields_are_dropped() {
         let mut a: Account = serde_json::from_value(json!({"name":"a","serviceProvisioningStatus":"synced",
-            "serviceDetails":{"teamsOperatorConnect":{"enabled":true,"syncEnabled":false,"numberCount":99}}})).unwrap();
+            "serviceDetails":{"teamsOperatorConnect":{"enabled":true,"syncEnabled":false,"numberCount":99}}}))
+        .unwrap();
         a.clear_read_only();
         assert_eq!(a.service_provisioning_status, None);
-        assert_eq!(
-            a.service_details
-                .teams_operator_connect
-                .as_ref()
-                .unwrap()
-                .number_count,
-            None
-        );
+        assert_eq!(a.service_details.teams_operator_connect.as_ref().unwrap().number_count, None);
     }
 }

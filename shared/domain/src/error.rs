@@ -12,10 +12,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(target: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            target: target.into(),
-            message: message.into(),
-        }
+        Self { target: target.into(), message: message.into() }
     }
 }
 
@@ -32,11 +29,7 @@ pub enum DomainError {
     Invalid(Vec<FieldError>),
     /// The input is valid, but the current state forbids it (e.g. a number owned by another account).
     #[error("{message}")]
-    Conflict {
-        code: &'static str,
-        target: String,
-        message: String,
-    },
+    Conflict { code: &'static str, target: String, message: String },
 }
 
 impl DomainError {
@@ -44,16 +37,8 @@ impl DomainError {
         DomainError::Invalid(vec![FieldError::new(target, message)])
     }
 
-    pub fn conflict(
-        code: &'static str,
-        target: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        DomainError::Conflict {
-            code,
-            target: target.into(),
-            message: message.into(),
-        }
+    pub fn conflict(code: &'static str, target: impl Into<String>, message: impl Into<String>) -> Self {
+        DomainError::Conflict { code, target: target.into(), message: message.into() }
     }
 }
 

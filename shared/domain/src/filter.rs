@@ -34,18 +34,10 @@ const MAX_DEPTH: usize = 32;
 /// Parses `input`, accepting only the dotted field paths in `fields`.
 pub fn parse(input: &str, fields: &[&str]) -> Result<Filter, FieldError> {
     if input.len() > MAX_LEN {
-        return Err(FieldError::new(
-            TARGET,
-            format!("a filter may be at most {MAX_LEN} characters"),
-        ));
+        return Err(FieldError::new(TARGET, format!("a filter may be at most {MAX_LEN} characters")));
     }
     let tokens = lex(input)?;
-    let mut p = Parser {
-        tokens,
-        pos: 0,
-        fields,
-        depth: 0,
-    };
+    let mut p = Parser { tokens, pos: 0, fields, depth: 0 };
     let f = p.expr()?;
     match p.peek() {
         None => Ok(f),
@@ -130,25 +122,19 @@ fn lex(input: &str) -> Result<Vec<(usize, Tok)>, FieldError> {
                     i += 1;
                 }
                 let text: String = chars[start..i].iter().collect();
-                let n = text.parse().map_err(|_| {
-                    FieldError::new(TARGET, format!("bad number {text:?} at position {start}"))
-                })?;
+                let n = text
+                    .parse()
+                    .map_err(|_| FieldError::new(TARGET, format!("bad number {text:?} at position {start}")))?;
                 out.push((start, Tok::Int(n)));
             }
             c if c.is_ascii_alphabetic() || c == '_' => {
-                while chars
-                    .get(i)
-                    .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '/' | '.'))
-                {
+                while chars.get(i).is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '/' | '.')) {
                     i += 1;
                 }
                 out.push((start, Tok::Word(chars[start..i].iter().collect())));
             }
             other => {
-                return Err(FieldError::new(
-                    TARGET,
-                    format!("unexpected character {other:?} at position {start}"),
-                ))
+                return Err(FieldError::new(TARGET, format!("unexpected character {other:?} at position {start}")))
             }
         }
     }
@@ -242,7 +228,8 @@ impl Parser<'_> {
             Some(Tok::Word(w)) if w.eq_ignore_ascii_case("ne") => "ne",
             _ => {
                 self.pos -= 1;
-                return Err(self.error("expected 'eq' or 'ne' (the supported operators are eq, ne, startswith, and, or)".into()));
+                return Err(self
+                    .error("expected 'eq' or 'ne' (the supported operators are eq, ne, startswith, and, or)".into()));
             }
         };
         let lit = match self.next() {
@@ -255,11 +242,7 @@ impl Parser<'_> {
                 return Err(self.error("expected a value: 'text', true, false or a number".into()));
             }
         };
-        Ok(if op == "eq" {
-            Filter::Eq(field, lit)
-        } else {
-            Filter::Ne(field, lit)
-        })
+        Ok(if op == "eq" { Filter::Eq(field, lit) } else { Filter::Ne(field, lit) })
     }
 
     fn field(&mut self) -> Result<String, FieldError> {
@@ -270,10 +253,7 @@ impl Parser<'_> {
                     self.pos += 1;
                     Ok(dotted)
                 } else {
-                    Err(self.error(format!(
-                        "{w:?} is not a filterable field; use one of: {}",
-                        self.fields.join(", ")
-                    )))
+                    Err(self.error(format!("{w:?} is not a filterable field; use one of: {}", self.fields.join(", "))))
                 }
             }
             _ => Err(self.error("expected a field name".into())),
@@ -285,32 +265,26 @@ impl Parser<'_> {
 mod tests {
     use super::*;
 
-    const F: &[&str] = &[
-        "name",
-        "serviceDetails.teamsOperatorConnect.enabled",
-        "count",
-    ];
+    const F: &[&str] = &["name", "serviceDetails.teamsOperatorConnect.enabled", "count"];
 
     #[test]
     fn parses_the_grammar() {
-        let f = parse("name eq 'con''toso' and (serviceDetails/teamsOperatorConnect/enabled eq true or startswith(name,'fab'))", F).unwrap();
+        let f = parse(
+            "name eq 'con''toso' and (serviceDetails/teamsOperatorConnect/enabled eq true or startswith(name,'fab'))",
+            F,
+        )
+        .unwrap();
         assert_eq!(
             f,
             Filter::And(
                 Box::new(Filter::Eq("name".into(), Literal::Str("con'toso".into()))),
                 Box::new(Filter::Or(
-                    Box::new(Filter::Eq(
-                        "serviceDetails.teamsOperatorConnect.enabled".into(),
-                        Literal::Bool(true)
-                    )),
+                    Box::new(Filter::Eq("serviceDetails.teamsOperatorConnect.enabled".into(), Literal::Bool(true))),
                     Box::new(Filter::StartsWith("name".into(), "fab".into())),
                 )),
             )
         );
-        assert_eq!(
-            parse("count ne -3", F).unwrap(),
-            Filter::Ne("count".into(), Literal::Int(-3))
-        );
+        assert_eq!(parse("count ne -3", F).unwrap(), Filter::Ne("count".into(), Literal::Int(-3)));
     }
 
     #[test]

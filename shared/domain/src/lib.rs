@@ -2,11 +2,13 @@
 //! (API, CSV, portal). Plain Rust, serde for the wire shape, no AWS or HTTP types.
 
 pub mod account;
+pub mod civic;
 pub mod error;
 pub mod filter;
 pub mod names;
 pub mod number;
 pub mod provisioning;
+pub mod rfi;
 pub mod service;
 pub mod telephone;
 

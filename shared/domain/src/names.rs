@@ -7,40 +7,21 @@ fn is_name_char(c: char) -> bool {
 }
 
 /// Checks `value` is `min..=max` characters of `[A-Za-z0-9_-]` (plus `extra`).
-fn check_pattern(
-    target: &str,
-    value: &str,
-    max: usize,
-    extra: &[char],
-    what: &str,
-) -> Result<(), FieldError> {
+fn check_pattern(target: &str, value: &str, max: usize, extra: &[char], what: &str) -> Result<(), FieldError> {
     let len = value.chars().count();
     if len == 0 || len > max {
-        return Err(FieldError::new(
-            target,
-            format!("{what} must be 1 to {max} characters long"),
-        ));
+        return Err(FieldError::new(target, format!("{what} must be 1 to {max} characters long")));
     }
-    if let Some(bad) = value
-        .chars()
-        .find(|c| !is_name_char(*c) && !extra.contains(c))
-    {
+    if let Some(bad) = value.chars().find(|c| !is_name_char(*c) && !extra.contains(c)) {
         let allowed = if extra.is_empty() {
             "letters, digits, '_' and '-'".to_string()
         } else {
             format!(
                 "letters, digits, '_', '-' and {}",
-                extra
-                    .iter()
-                    .map(|c| format!("'{c}'"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                extra.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", ")
             )
         };
-        return Err(FieldError::new(
-            target,
-            format!("{what} may only contain {allowed}; found {bad:?}"),
-        ));
+        return Err(FieldError::new(target, format!("{what} may only contain {allowed}; found {bad:?}")));
     }
     Ok(())
 }
@@ -70,17 +51,11 @@ pub fn tenant_id(target: &str, value: &str) -> Result<(), FieldError> {
     let groups: Vec<&str> = value.split('-').collect();
     let lens = [8, 4, 4, 4, 12];
     let ok = groups.len() == 5
-        && groups
-            .iter()
-            .zip(lens)
-            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()));
+        && groups.iter().zip(lens).all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()));
     if ok {
         Ok(())
     } else {
-        Err(FieldError::new(
-            target,
-            "a tenant id must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
-        ))
+        Err(FieldError::new(target, "a tenant id must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"))
     }
 }
 

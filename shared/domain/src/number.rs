@@ -158,27 +158,15 @@ impl NumberServiceDetails {
 impl Number {
     /// Checks every field rule. `path_account` and `path_number` are the path's values, if the
     /// request names them in its path.
-    pub fn validate(
-        &self,
-        path_account: &str,
-        path_number: Option<&str>,
-    ) -> Result<(), DomainError> {
+    pub fn validate(&self, path_account: &str, path_number: Option<&str>) -> Result<(), DomainError> {
         self.validate_at("", path_account, path_number)
     }
 
     /// As [`Number::validate`], with every target prefixed by `prefix` (e.g. `numbers[3].`).
-    pub fn validate_at(
-        &self,
-        prefix: &str,
-        path_account: &str,
-        path_number: Option<&str>,
-    ) -> Result<(), DomainError> {
+    pub fn validate_at(&self, prefix: &str, path_account: &str, path_number: Option<&str>) -> Result<(), DomainError> {
         let t = |f: &str| format!("{prefix}{f}");
         let mut p = Problems::default();
-        p.check(telephone::validate(
-            &t("telephoneNumber"),
-            &self.telephone_number,
-        ));
+        p.check(telephone::validate(&t("telephoneNumber"), &self.telephone_number));
         if let Some(n) = path_number {
             if n != self.telephone_number {
                 p.add(
@@ -192,27 +180,23 @@ impl Number {
         }
         p.check(names::account_name(&t("accountName"), &self.account_name));
         if self.account_name != path_account {
-            p.add(t("accountName"), format!("the body's accountName {:?} must equal the account in the path {path_account:?}", self.account_name));
+            p.add(
+                t("accountName"),
+                format!(
+                    "the body's accountName {:?} must equal the account in the path {path_account:?}",
+                    self.account_name
+                ),
+            );
         }
         let enabled = self.service_details.enabled();
-        if let Some(h) = self
-            .configuration
-            .as_ref()
-            .and_then(|c| c.custom_sip_header.as_deref())
-        {
+        if let Some(h) = self.configuration.as_ref().and_then(|c| c.custom_sip_header.as_deref()) {
             let target = t("configuration.customSipHeader");
             p.check(names::custom_sip_header(&target, h));
-            for s in [
-                Service::TeamsPhoneMobile,
-                Service::AzureOperatorCallProtection,
-            ] {
+            for s in [Service::TeamsPhoneMobile, Service::AzureOperatorCallProtection] {
                 if enabled.contains(&s) {
                     p.add(
                         &target,
-                        format!(
-                            "a custom SIP header is not supported for numbers with {} enabled",
-                            s.field()
-                        ),
+                        format!("a custom SIP header is not supported for numbers with {} enabled", s.field()),
                     );
                 }
             }
@@ -234,10 +218,7 @@ impl Number {
         self.service_provisioning_status = None;
         self.service_provisioning_errors.clear();
         let sd = &mut self.service_details;
-        for svc in [&mut sd.teams_operator_connect, &mut sd.teams_phone_mobile]
-            .into_iter()
-            .flatten()
-        {
+        for svc in [&mut sd.teams_operator_connect, &mut sd.teams_phone_mobile].into_iter().flatten() {
             if let Some(c) = svc.configuration.as_mut() {
                 c.acquired_capabilities.clear();
                 c.available_capabilities.clear();
@@ -257,25 +238,23 @@ fn check_teams(p: &mut Problems, base: &str, svc: &TeamsNumberService) {
     };
     let base = format!("{base}.configuration");
     if cfg.usage.is_none() {
-        p.add(
-            format!("{base}.usage"),
-            "usage is required for an Operator Connect or Teams Phone Mobile number",
-        );
+        p.add(format!("{base}.usage"), "usage is required for an Operator Connect or Teams Phone Mobile number");
     }
     if cfg.choosable_capabilities.is_empty() {
-        p.add(format!("{base}.choosableCapabilities"), "choosableCapabilities needs at least one capability for an Operator Connect or Teams Phone Mobile number");
+        p.add(
+            format!("{base}.choosableCapabilities"),
+            "choosableCapabilities needs at least one capability for an Operator Connect or Teams Phone Mobile number",
+        );
     }
     let calling_user = cfg.usage == Some(Usage::CallingUserAssignment)
-        || cfg
-            .additional_usages
-            .contains(&Usage::CallingUserAssignment);
-    let has_address = cfg
-        .civic_address_id
-        .as_deref()
-        .is_some_and(|s| !s.is_empty())
+        || cfg.additional_usages.contains(&Usage::CallingUserAssignment);
+    let has_address = cfg.civic_address_id.as_deref().is_some_and(|s| !s.is_empty())
         || cfg.location_id.as_deref().is_some_and(|s| !s.is_empty());
     if calling_user && cfg.allow_tenant_address_update == Some(false) && !has_address {
-        p.add(format!("{base}.civicAddressId"), "a calling-user number with allowTenantAddressUpdate false needs a civicAddressId or locationId");
+        p.add(
+            format!("{base}.civicAddressId"),
+            "a calling-user number with allowTenantAddressUpdate false needs a civicAddressId or locationId",
+        );
     }
 }
 
@@ -300,10 +279,7 @@ mod tests {
     #[test]
     fn acg_example_parses() {
         let n: Number = serde_json::from_value(acg_example()).unwrap();
-        assert_eq!(
-            n.service_details.enabled(),
-            vec![Service::TeamsOperatorConnect]
-        );
+        assert_eq!(n.service_details.enabled(), vec![Service::TeamsOperatorConnect]);
         // The published example omits the address and the flag: the enterprise supplies it.
         assert!(targets(acg_example()).is_empty());
     }
@@ -311,33 +287,22 @@ mod tests {
     #[test]
     fn calling_user_needs_address_unless_tenant_may_update() {
         let mut v = acg_example();
-        v["serviceDetails"]["teamsOperatorConnect"]["configuration"]["allowTenantAddressUpdate"] =
-            json!(false);
-        assert_eq!(
-            targets(v.clone()),
-            ["serviceDetails.teamsOperatorConnect.configuration.civicAddressId"]
-        );
+        v["serviceDetails"]["teamsOperatorConnect"]["configuration"]["allowTenantAddressUpdate"] = json!(false);
+        assert_eq!(targets(v.clone()), ["serviceDetails.teamsOperatorConnect.configuration.civicAddressId"]);
         v["serviceDetails"]["teamsOperatorConnect"]["configuration"]["additionalUsages"] =
             json!(["CallingUserAssignment"]);
-        v["serviceDetails"]["teamsOperatorConnect"]["configuration"]["usage"] =
-            json!("ConferenceAssignment");
-        assert_eq!(
-            targets(v.clone()),
-            ["serviceDetails.teamsOperatorConnect.configuration.civicAddressId"]
-        );
+        v["serviceDetails"]["teamsOperatorConnect"]["configuration"]["usage"] = json!("ConferenceAssignment");
+        assert_eq!(targets(v.clone()), ["serviceDetails.teamsOperatorConnect.configuration.civicAddressId"]);
         v["serviceDetails"]["teamsOperatorConnect"]["configuration"]["locationId"] = json!("loc-1");
         assert!(targets(v).is_empty());
         let mut v = acg_example();
-        v["serviceDetails"]["teamsOperatorConnect"]["configuration"]["allowTenantAddressUpdate"] =
-            json!(true);
+        v["serviceDetails"]["teamsOperatorConnect"]["configuration"]["allowTenantAddressUpdate"] = json!(true);
         assert!(targets(v).is_empty());
         let mut v = acg_example();
-        v["serviceDetails"]["teamsOperatorConnect"]["configuration"]["civicAddressId"] =
-            json!("addr-1");
+        v["serviceDetails"]["teamsOperatorConnect"]["configuration"]["civicAddressId"] = json!("addr-1");
         assert!(targets(v).is_empty());
         let mut v = acg_example();
-        v["serviceDetails"]["teamsOperatorConnect"]["configuration"]["usage"] =
-            json!("ConferenceAssignment");
+        v["serviceDetails"]["teamsOperatorConnect"]["configuration"]["usage"] = json!("ConferenceAssignment");
         assert!(targets(v).is_empty());
     }
 
@@ -352,10 +317,7 @@ mod tests {
             ]
         );
         let v = json!({"telephoneNumber":"+15105850321","accountName":"contoso","serviceDetails":{"teamsOperatorConnect":{"enabled":true}}});
-        assert_eq!(
-            targets(v),
-            ["serviceDetails.teamsOperatorConnect.configuration"]
-        );
+        assert_eq!(targets(v), ["serviceDetails.teamsOperatorConnect.configuration"]);
         // Disabled services carry no obligations.
         let v = json!({"telephoneNumber":"+15105850321","accountName":"contoso","serviceDetails":{"teamsOperatorConnect":{"enabled":false}}});
         assert!(targets(v).is_empty());
@@ -377,8 +339,7 @@ mod tests {
     #[test]
     fn path_and_body_must_agree() {
         let mut v = acg_example();
-        v["serviceDetails"]["teamsOperatorConnect"]["configuration"]["allowTenantAddressUpdate"] =
-            json!(true);
+        v["serviceDetails"]["teamsOperatorConnect"]["configuration"]["allowTenantAddressUpdate"] = json!(true);
         v["accountName"] = json!("fabrikam");
         v["telephoneNumber"] = json!("+15105850322");
         assert_eq!(targets(v), ["telephoneNumber", "accountName"]);

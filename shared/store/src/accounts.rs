@@ -10,7 +10,7 @@ use switchboard_domain::{Account, DomainError, Service};
 use crate::batch::Item;
 use crate::error::{not_found_account, StoreError};
 use crate::expr::Placeholders;
-use crate::keys::{self, DELETING, DOC, ETAG, PK, TOTAL};
+use crate::keys::{self, Queue, DELETING, DOC, ETAG, GSI3PK, GSI3SK, PK, TOTAL};
 use crate::paging::{Listing, Page, PageRequest};
 use crate::{item, new_etag, Precondition, Repository, Stored, Written};
 
@@ -23,11 +23,7 @@ pub(crate) fn precondition_expr(pre: &Precondition, p: &mut Placeholders) -> Opt
     Some(match pre {
         Precondition::None => return None,
         Precondition::IfMatch(e) if e == "*" => format!("attribute_exists({})", p.path(PK)),
-        Precondition::IfMatch(e) => format!(
-            "{} = {}",
-            p.path(ETAG),
-            p.value(AttributeValue::S(e.clone()))
-        ),
+        Precondition::IfMatch(e) => format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(e.clone()))),
         Precondition::IfNoneMatch(e) if e == "*" => format!("attribute_not_exists({})", p.path(PK)),
         Precondition::IfNoneMatch(e) => {
             format!(
@@ -55,20 +51,12 @@ impl Repository {
     }
 
     pub async fn get_account(&self, name: &str) -> Result<Stored<Account>, StoreError> {
-        let item = self
-            .get_account_item(name)
-            .await?
-            .ok_or_else(|| not_found_account(name))?;
+        let item = self.get_account_item(name).await?.ok_or_else(|| not_found_account(name))?;
         item::account(&item)
     }
 
-    pub async fn list_accounts(
-        &self,
-        req: &PageRequest,
-    ) -> Result<Page<Stored<Account>>, StoreError> {
-        self.query_page(&Listing::Accounts, req)
-            .await?
-            .map(|i| item::account(&i))
+    pub async fn list_accounts(&self, req: &PageRequest) -> Result<Page<Stored<Account>>, StoreError> {
+        self.query_page(&Listing::Accounts, req).await?.map(|i| item::account(&i))
     }
 
     /// Creates or replaces an account. Counters are kept; the Teams tenant may not change while
@@ -83,28 +71,28 @@ impl Repository {
             account.service_provisioning_status = Some(ProvisioningStatus::Pending);
         }
         if let Some(dr) = account.service_details.teams_direct_routing.as_mut() {
-            dr.subdomain_status =
-                Some(switchboard_domain::account::SubdomainStatus::NotProvisioned);
+            dr.subdomain_status = Some(switchboard_domain::account::SubdomainStatus::NotProvisioned);
         }
         let etag = new_etag();
         let mut p = Placeholders::default();
         let mut sets = vec![
             format!("{} = {}", p.path(DOC), p.value(item::to_doc(&account)?)),
-            format!(
-                "{} = {}",
-                p.path(ETAG),
-                p.value(AttributeValue::S(etag.clone()))
-            ),
+            format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(etag.clone()))),
         ];
         for (k, v) in keys::account_index(&account.name) {
             sets.push(format!("{} = {}", p.path(&k), p.value(v)));
         }
+        // A syncing account waits in the sync's queue until the backend has it.
+        let mut update = String::new();
+        if account.service_provisioning_status == Some(ProvisioningStatus::Pending) {
+            for (k, v) in keys::pending(Queue::Accounts, &account.name) {
+                sets.push(format!("{} = {}", p.path(&k), p.value(v)));
+            }
+        } else {
+            update = format!(" REMOVE {}, {}", p.path(GSI3PK), p.path(GSI3SK));
+        }
         let zero_v = p.value(zero());
-        for attr in Service::ALL
-            .iter()
-            .map(|s| keys::count_attr(*s))
-            .chain([TOTAL])
-        {
+        for attr in Service::ALL.iter().map(|s| keys::count_attr(*s)).chain([TOTAL]) {
             let a = p.path(attr);
             sets.push(format!("{a} = if_not_exists({a}, {zero_v})"));
         }
@@ -118,21 +106,12 @@ impl Repository {
         );
         let tenant_path = p.path(&format!("{DOC}.serviceDetails.teamsTenantId"));
         let same_tenant = match account.teams_tenant_id() {
-            Some(t) => format!(
-                "{tenant_path} = {}",
-                p.value(AttributeValue::S(t.to_string()))
-            ),
+            Some(t) => format!("{tenant_path} = {}", p.value(AttributeValue::S(t.to_string()))),
             None => format!("attribute_not_exists({tenant_path})"),
         };
         conds.push(format!("(attribute_not_exists({pk}) OR ({oc} = {zero_v} AND {tpm} = {zero_v}) OR {same_tenant})"));
-        for s in Service::ALL
-            .into_iter()
-            .filter(|s| !account.service_details.is_enabled(*s))
-        {
-            conds.push(format!(
-                "(attribute_not_exists({pk}) OR {} = {zero_v})",
-                p.path(keys::count_attr(s))
-            ));
+        for s in Service::ALL.into_iter().filter(|s| !account.service_details.is_enabled(*s)) {
+            conds.push(format!("(attribute_not_exists({pk}) OR {} = {zero_v})", p.path(keys::count_attr(s))));
         }
 
         let result = self
@@ -140,7 +119,7 @@ impl Repository {
             .update_item()
             .table_name(self.table())
             .set_key(Some(keys::account(&account.name)))
-            .update_expression(format!("SET {}", sets.join(", ")))
+            .update_expression(format!("SET {}{update}", sets.join(", ")))
             .condition_expression(conds.join(" AND "))
             .set_expression_attribute_names(p.names_opt())
             .set_expression_attribute_values(p.values_opt())
@@ -152,19 +131,9 @@ impl Repository {
             Ok(out) => {
                 // Every stored account has an etag; an engine may echo just the key for a new item.
                 let old = out.attributes.filter(|a| a.contains_key(ETAG));
-                let written = if old.is_some() {
-                    Written::Replaced
-                } else {
-                    Written::Created
-                };
+                let written = if old.is_some() { Written::Replaced } else { Written::Created };
                 account.set_counts(&old.as_ref().map(item::counts).unwrap_or_default());
-                Ok((
-                    written,
-                    Stored {
-                        value: account,
-                        etag,
-                    },
-                ))
+                Ok((written, Stored { value: account, etag }))
             }
             Err(err) => match err.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
@@ -177,16 +146,8 @@ impl Repository {
 
     /// Deletes an account. With `delete_numbers`, its numbers go first (the account is marked
     /// `deleting` so no new number can join it meanwhile); without, an account with numbers is a conflict.
-    pub async fn delete_account(
-        &self,
-        name: &str,
-        delete_numbers: bool,
-        pre: &Precondition,
-    ) -> Result<(), StoreError> {
-        let current = self
-            .get_account_item(name)
-            .await?
-            .ok_or_else(|| not_found_account(name))?;
+    pub async fn delete_account(&self, name: &str, delete_numbers: bool, pre: &Precondition) -> Result<(), StoreError> {
+        let current = self.get_account_item(name).await?.ok_or_else(|| not_found_account(name))?;
         if !pre.allows_write(item::etag(&current).as_deref()) {
             return Err(StoreError::PreconditionFailed);
         }
@@ -197,12 +158,7 @@ impl Repository {
             self.purge_numbers(name).await?;
         }
         let mut p = Placeholders::default();
-        let cond = format!(
-            "attribute_exists({}) AND {} = {}",
-            p.path(PK),
-            p.path(TOTAL),
-            p.value(zero())
-        );
+        let cond = format!("attribute_exists({}) AND {} = {}", p.path(PK), p.path(TOTAL), p.value(zero()));
         let cond = match precondition_expr(pre, &mut p) {
             Some(c) => format!("{cond} AND {c}"),
             None => cond,
@@ -227,7 +183,10 @@ impl Repository {
                     Some(i) => DomainError::conflict(
                         "AccountHasNumbers",
                         "deleteNumbers",
-                        format!("account {name:?} has {} numbers; delete them first or pass deleteNumbers=true", item::total(i)),
+                        format!(
+                            "account {name:?} has {} numbers; delete them first or pass deleteNumbers=true",
+                            item::total(i)
+                        ),
                     )
                     .into(),
                 }),
@@ -238,11 +197,7 @@ impl Repository {
 
     async fn mark_deleting(&self, name: &str, etag: Option<String>) -> Result<(), StoreError> {
         let mut p = Placeholders::default();
-        let update = format!(
-            "SET {} = {}",
-            p.path(DELETING),
-            p.value(AttributeValue::Bool(true))
-        );
+        let update = format!("SET {} = {}", p.path(DELETING), p.value(AttributeValue::Bool(true)));
         let cond = match etag {
             Some(e) => format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(e))),
             None => format!("attribute_exists({})", p.path(PK)),
@@ -259,9 +214,7 @@ impl Repository {
             .await
             .map_err(|err| match err.as_service_error() {
                 // Changed under us: the caller's view is stale.
-                Some(UpdateItemError::ConditionalCheckFailedException(_)) => {
-                    StoreError::PreconditionFailed
-                }
+                Some(UpdateItemError::ConditionalCheckFailedException(_)) => StoreError::PreconditionFailed,
                 _ => StoreError::backend(err),
             })?;
         Ok(())
@@ -269,11 +222,7 @@ impl Repository {
 }
 
 /// Why an account write's condition failed, from the item as it stood.
-fn explain_account_conflict(
-    current: Option<&Item>,
-    new: &Account,
-    pre: &Precondition,
-) -> StoreError {
+fn explain_account_conflict(current: Option<&Item>, new: &Account, pre: &Precondition) -> StoreError {
     let current_etag = current.and_then(item::etag);
     if !pre.allows_write(current_etag.as_deref()) {
         return StoreError::PreconditionFailed;
@@ -290,11 +239,8 @@ fn explain_account_conflict(
         .into();
     }
     let counts = item::counts(current);
-    let stored_tenant = item::account(current)
-        .ok()
-        .and_then(|a| a.value.service_details.teams_tenant_id);
-    let teams_numbers =
-        counts.get(Service::TeamsOperatorConnect) + counts.get(Service::TeamsPhoneMobile);
+    let stored_tenant = item::account(current).ok().and_then(|a| a.value.service_details.teams_tenant_id);
+    let teams_numbers = counts.get(Service::TeamsOperatorConnect) + counts.get(Service::TeamsPhoneMobile);
     if teams_numbers > 0 && stored_tenant.as_deref() != new.teams_tenant_id() {
         return DomainError::conflict(
             "TeamsTenantIdFrozen",
@@ -308,11 +254,7 @@ fn explain_account_conflict(
             return DomainError::conflict(
                 "ServiceHasNumbers",
                 format!("serviceDetails.{}.enabled", s.field()),
-                format!(
-                    "{} can't be disabled while {} numbers use it",
-                    s.field(),
-                    counts.get(s)
-                ),
+                format!("{} can't be disabled while {} numbers use it", s.field(), counts.get(s)),
             )
             .into();
         }

@@ -48,11 +48,7 @@ where
 }
 
 /// Gets any number of keys (in chunks of 100), strongly consistent; returns the items found, in no order.
-pub async fn get_all(
-    client: &Client,
-    table: &str,
-    keys: Vec<Key>,
-) -> Result<Vec<Item>, StoreError> {
+pub async fn get_all(client: &Client, table: &str, keys: Vec<Key>) -> Result<Vec<Item>, StoreError> {
     // Shared with each try's future; a plain lock, never held across an await.
     let found = std::sync::Mutex::new(Vec::with_capacity(keys.len()));
     for chunk in keys.chunks(GET_LIMIT) {
@@ -65,39 +61,23 @@ pub async fn get_all(
         until_processed(
             first,
             |pending| async move {
-                let out = client
-                    .batch_get_item()
-                    .request_items(table, pending)
-                    .send()
-                    .await
-                    .map_err(StoreError::backend)?;
+                let out =
+                    client.batch_get_item().request_items(table, pending).send().await.map_err(StoreError::backend)?;
                 if let Some(items) = out.responses.and_then(|mut r| r.remove(table)) {
-                    found
-                        .lock()
-                        .map_err(|_| StoreError::Backend("batch read lock poisoned".into()))?
-                        .extend(items);
+                    found.lock().map_err(|_| StoreError::Backend("batch read lock poisoned".into()))?.extend(items);
                 }
-                Ok(out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(table))
-                    .filter(|k| !k.keys.is_empty()))
+                Ok(out.unprocessed_keys.and_then(|mut u| u.remove(table)).filter(|k| !k.keys.is_empty()))
             },
             backoff(),
         )
         .await?;
     }
-    found
-        .into_inner()
-        .map_err(|_| StoreError::Backend("batch read lock poisoned".into()))
+    found.into_inner().map_err(|_| StoreError::Backend("batch read lock poisoned".into()))
 }
 
 /// Writes every request (in chunks of 25). For blind bulk loads only: BatchWriteItem takes no
 /// conditions, so anything that must hold ownership or counters goes through transactions.
-pub async fn write_all(
-    client: &Client,
-    table: &str,
-    requests: Vec<WriteRequest>,
-) -> Result<(), StoreError> {
+pub async fn write_all(client: &Client, table: &str, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
     for chunk in requests.chunks(WRITE_LIMIT) {
         until_processed(
             chunk.to_vec(),
@@ -108,10 +88,7 @@ pub async fn write_all(
                     .send()
                     .await
                     .map_err(StoreError::backend)?;
-                Ok(out
-                    .unprocessed_items
-                    .and_then(|mut u| u.remove(table))
-                    .filter(|r| !r.is_empty()))
+                Ok(out.unprocessed_items.and_then(|mut u| u.remove(table)).filter(|r| !r.is_empty()))
             },
             backoff(),
         )
@@ -149,10 +126,7 @@ mod tests {
         )
         .await;
         assert!(result.is_ok());
-        assert_eq!(
-            *calls.lock().unwrap(),
-            vec![vec![1, 2, 3, 4, 5], vec![3, 4, 5], vec![4, 5], vec![5]]
-        );
+        assert_eq!(*calls.lock().unwrap(), vec![vec![1, 2, 3, 4, 5], vec![3, 4, 5], vec![4, 5], vec![5]]);
     }
 
     #[tokio::test(start_paused = true)]

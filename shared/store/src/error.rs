@@ -31,9 +31,7 @@ impl StoreError {
         let code = err.code().unwrap_or_default().to_string();
         if matches!(
             code.as_str(),
-            "ProvisionedThroughputExceededException"
-                | "ThrottlingException"
-                | "RequestLimitExceeded"
+            "ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded"
         ) {
             return StoreError::Throttled;
         }
@@ -46,15 +44,9 @@ impl StoreError {
 }
 
 pub(crate) fn not_found_account(name: &str) -> StoreError {
-    StoreError::NotFound {
-        what: "account",
-        id: name.to_string(),
-    }
+    StoreError::NotFound { what: "account", id: name.to_string() }
 }
 
 pub(crate) fn not_found_number(tn: &str) -> StoreError {
-    StoreError::NotFound {
-        what: "number",
-        id: tn.to_string(),
-    }
+    StoreError::NotFound { what: "number", id: tn.to_string() }
 }

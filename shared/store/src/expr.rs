@@ -20,11 +20,7 @@ impl Placeholders {
     pub fn path(&mut self, path: &str) -> String {
         path.split('.')
             .map(|part| {
-                let existing = self
-                    .names
-                    .iter()
-                    .find(|(_, v)| v.as_str() == part)
-                    .map(|(k, _)| k.clone());
+                let existing = self.names.iter().find(|(_, v)| v.as_str() == part).map(|(k, _)| k.clone());
                 existing.unwrap_or_else(|| {
                     let k = format!("#n{}", self.names.len());
                     self.names.insert(k.clone(), part.to_string());
@@ -72,21 +68,10 @@ pub fn filter_expression(f: &Filter, p: &mut Placeholders) -> String {
         }
         Filter::StartsWith(field, prefix) => {
             let path = p.path(&format!("{DOC}.{field}"));
-            format!(
-                "begins_with({path}, {})",
-                p.value(AttributeValue::S(prefix.clone()))
-            )
+            format!("begins_with({path}, {})", p.value(AttributeValue::S(prefix.clone())))
         }
-        Filter::And(a, b) => format!(
-            "({}) AND ({})",
-            filter_expression(a, p),
-            filter_expression(b, p)
-        ),
-        Filter::Or(a, b) => format!(
-            "({}) OR ({})",
-            filter_expression(a, p),
-            filter_expression(b, p)
-        ),
+        Filter::And(a, b) => format!("({}) AND ({})", filter_expression(a, p), filter_expression(b, p)),
+        Filter::Or(a, b) => format!("({}) OR ({})", filter_expression(a, p), filter_expression(b, p)),
     }
 }
 

@@ -4,25 +4,22 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{de::DeserializeOwned, Serialize};
 
-use switchboard_domain::{Account, Number, Service, ServiceCounts};
+use switchboard_domain::civic::CivicAddress;
+use switchboard_domain::rfi::RequestForInformation;
+use switchboard_domain::{Account, Number, ProvisioningStatus, Service, ServiceCounts};
 
 use crate::batch::Item;
 use crate::error::StoreError;
-use crate::keys::{self, ACCT, DELETING, DOC, ETAG, TOTAL};
+use crate::keys::{self, Queue, ACCT, DELETING, DOC, ETAG, TOTAL};
 use crate::Stored;
 
 pub fn to_doc<T: Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
-    serde_dynamo::to_attribute_value(value)
-        .map_err(|e| StoreError::Backend(format!("encoding item: {e}")))
+    serde_dynamo::to_attribute_value(value).map_err(|e| StoreError::Backend(format!("encoding item: {e}")))
 }
 
 fn from_doc<T: DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
-    let doc = item
-        .get(DOC)
-        .cloned()
-        .ok_or_else(|| StoreError::Backend("stored item has no doc".into()))?;
-    serde_dynamo::from_attribute_value(doc)
-        .map_err(|e| StoreError::Backend(format!("decoding item: {e}")))
+    let doc = item.get(DOC).cloned().ok_or_else(|| StoreError::Backend("stored item has no doc".into()))?;
+    serde_dynamo::from_attribute_value(doc).map_err(|e| StoreError::Backend(format!("decoding item: {e}")))
 }
 
 pub fn string(item: &Item, attr: &str) -> Option<String> {
@@ -30,10 +27,7 @@ pub fn string(item: &Item, attr: &str) -> Option<String> {
 }
 
 fn int(item: &Item, attr: &str) -> i64 {
-    item.get(attr)
-        .and_then(|v| v.as_n().ok())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
+    item.get(attr).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
 pub fn etag(item: &Item) -> Option<String> {
@@ -60,23 +54,20 @@ pub fn is_deleting(item: &Item) -> bool {
 pub fn account(item: &Item) -> Result<Stored<Account>, StoreError> {
     let mut value: Account = from_doc(item)?;
     value.set_counts(&counts(item));
-    Ok(Stored {
-        value,
-        etag: etag(item).unwrap_or_default(),
-    })
+    Ok(Stored { value, etag: etag(item).unwrap_or_default() })
 }
 
 pub fn number(item: &Item) -> Result<Stored<Number>, StoreError> {
-    Ok(Stored {
-        value: from_doc(item)?,
-        etag: etag(item).unwrap_or_default(),
-    })
+    Ok(Stored { value: from_doc(item)?, etag: etag(item).unwrap_or_default() })
 }
 
-/// The whole stored item of a number.
+/// The whole stored item of a number; a `pending` number also joins the sync's queue.
 pub fn number_item(n: &Number, etag: &str) -> Result<Item, StoreError> {
     let mut item = keys::number(&n.telephone_number);
     item.extend(keys::number_index(&n.account_name, &n.telephone_number));
+    if n.service_provisioning_status == Some(ProvisioningStatus::Pending) {
+        item.extend(keys::pending(Queue::Numbers, &format!("{}#{}", n.account_name, n.telephone_number)));
+    }
     item.insert(DOC.into(), to_doc(n)?);
     item.insert(ETAG.into(), AttributeValue::S(etag.into()));
     item.insert(ACCT.into(), AttributeValue::S(n.account_name.clone()));
@@ -86,4 +77,41 @@ pub fn number_item(n: &Number, etag: &str) -> Result<Item, StoreError> {
 /// The owning account of a stored number item.
 pub fn owner(item: &Item) -> Option<String> {
     string(item, ACCT)
+}
+
+pub fn rfi(item: &Item) -> Result<Stored<RequestForInformation>, StoreError> {
+    Ok(Stored { value: from_doc(item)?, etag: etag(item).unwrap_or_default() })
+}
+
+/// The whole stored item of a request for information; `pending` joins the sync's queue.
+pub fn rfi_item(r: &RequestForInformation, etag: &str) -> Result<Item, StoreError> {
+    let mut item = keys::rfi(&r.tenant_id);
+    item.extend(keys::rfi_index(&r.tenant_id));
+    if r.service_provisioning_status == Some(ProvisioningStatus::Pending) {
+        item.extend(keys::pending(Queue::Rfis, &r.tenant_id));
+    }
+    item.insert(DOC.into(), to_doc(r)?);
+    item.insert(ETAG.into(), AttributeValue::S(etag.into()));
+    Ok(item)
+}
+
+pub fn civic(item: &Item) -> Result<Stored<CivicAddress>, StoreError> {
+    Ok(Stored { value: from_doc(item)?, etag: etag(item).unwrap_or_default() })
+}
+
+pub fn civic_item(tenant: &str, a: &CivicAddress, etag: &str) -> Result<Item, StoreError> {
+    let mut item = keys::civic_address(tenant, &a.id);
+    item.insert(DOC.into(), to_doc(a)?);
+    item.insert(ETAG.into(), AttributeValue::S(etag.into()));
+    Ok(item)
+}
+
+/// Any serialisable value as a plain stored item under `key` (orders, reports, tombstones).
+pub fn record_item<T: Serialize>(mut key: Item, value: &T) -> Result<Item, StoreError> {
+    key.insert(DOC.into(), to_doc(value)?);
+    Ok(key)
+}
+
+pub fn record<T: DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
+    from_doc(item)
 }

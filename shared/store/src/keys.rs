@@ -2,10 +2,20 @@
 //!
 //! One table, generic key attributes `PK`/`SK`, two overloaded global secondary indexes.
 //!
-//! | Entity  | PK            | SK  | GSI1PK        | GSI1SK        | GSI2PK | GSI2SK        |
-//! |---------|---------------|-----|---------------|---------------|--------|---------------|
-//! | Account | `ACCT#<name>` | `A` | `ACCTS`       | `<name>`      | –      | –             |
-//! | Number  | `NUM#<e164>`  | `N` | `ACCT#<name>` | `<e164>`      | `NUMS` | `<e164>`      |
+//! | Entity              | PK                | SK                    | GSI1PK        | GSI1SK     | GSI2PK | GSI2SK   |
+//! |---------------------|-------------------|-----------------------|---------------|------------|--------|----------|
+//! | Account             | `ACCT#<name>`     | `A`                   | `ACCTS`       | `<name>`   | –      | –        |
+//! | Number              | `NUM#<e164>`      | `N`                   | `ACCT#<name>` | `<e164>`   | `NUMS` | `<e164>` |
+//! | Request for info    | `RFI#<tenant>`    | `R`                   | `RFIS`        | `<tenant>` | –      | –        |
+//! | Civic address       | `TENANT#<tenant>` | `CA#<id>`             | –             | –          | –      | –        |
+//! | Open backend order  | `ORDERS`          | `<orderId>`           | –             | –          | –      | –        |
+//! | Release to send     | `RELEASES`        | `<tenant>#<e164>`     | –             | –          | –      | –        |
+//! | Sync run report     | `SYNCRUNS`        | `<startedMs>#<runId>` | –             | –          | –      | –        |
+//! | Sync lease          | `SYNC#LEASE`      | `L`                   | –             | –          | –      | –        |
+//!
+//! GSI3 is the sync's work queue, sparse and keys-only: an account, number or request for
+//! information waiting for the backend carries `GSI3PK = PENDING` and `GSI3SK = A#<name>` /
+//! `N#<account>#<e164>` / `R#<tenant>`; the sync removes both when the item is `synced` or `failed`.
 //!
 //! A number's item is keyed by the number alone, so "a number belongs to exactly one account"
 //! is a property of the key: creating it is a conditional put (`attribute_not_exists(PK)`), and
@@ -23,6 +33,12 @@
 //! | create/replace number            | TransactWriteItems: number put (conditional on its etag or absence) + account counter update (conditional on the account existing with the service enabled) |
 //! | batch numbers                    | BatchGetItem of the numbers, then TransactWriteItems in chunks of 99 numbers + 1 counter update |
 //! | delete account + numbers         | mark the account `deleting` (blocks new numbers), Query GSI1, conditional transactional deletes, then delete the account if its total is 0 |
+//! | list / get requests for info     | Query GSI1 `GSI1PK = RFIS` / GetItem `RFI#<tenant>`                     |
+//! | list / get an account's addresses| GetItem the account for its tenant, Query `TENANT#<tenant>` `begins_with(SK, CA#)` / GetItem |
+//! | list sync runs (newest first)    | Query `SYNCRUNS` descending                                             |
+//! | sync: pending work               | Query GSI3 `PENDING` `begins_with(GSI3SK, N#|A#|R#)`, then BatchGetItem |
+//! | sync: open orders, releases      | Query `ORDERS`, Query `RELEASES`                                        |
+//! | sync: one run at a time          | conditional put of `SYNC#LEASE` (free, expired, or ours)                |
 //!
 //! Per-service `numberCount` lives on the account item (`n_oc`, `n_tpm`, …, `n_all`) and is only
 //! ever changed in the same transaction as the number items it counts.
@@ -43,6 +59,16 @@ pub const GSI1SK: &str = "GSI1SK";
 pub const GSI2: &str = "GSI2";
 pub const GSI2PK: &str = "GSI2PK";
 pub const GSI2SK: &str = "GSI2SK";
+pub const GSI3: &str = "GSI3";
+pub const GSI3PK: &str = "GSI3PK";
+pub const GSI3SK: &str = "GSI3SK";
+pub const PENDING_PARTITION: &str = "PENDING";
+pub const RFIS_PARTITION: &str = "RFIS";
+pub const ORDERS_PARTITION: &str = "ORDERS";
+pub const RELEASES_PARTITION: &str = "RELEASES";
+pub const SYNC_RUNS_PARTITION: &str = "SYNCRUNS";
+/// Items that expire carry this (DynamoDB TTL, epoch seconds).
+pub const EXPIRES_AT: &str = "expiresAt";
 
 /// Attributes beside the keys.
 pub const DOC: &str = "doc";
@@ -76,10 +102,7 @@ pub fn number(tn: &str) -> Key {
 
 /// The index attributes of an account item.
 pub fn account_index(name: &str) -> Key {
-    HashMap::from([
-        (GSI1PK.into(), s(ACCOUNTS_PARTITION)),
-        (GSI1SK.into(), s(name)),
-    ])
+    HashMap::from([(GSI1PK.into(), s(ACCOUNTS_PARTITION)), (GSI1SK.into(), s(name))])
 }
 
 /// The index attributes of a number item.
@@ -90,6 +113,63 @@ pub fn number_index(account: &str, tn: &str) -> Key {
         (GSI2PK.into(), s(NUMBERS_PARTITION)),
         (GSI2SK.into(), s(tn)),
     ])
+}
+
+pub fn rfi(tenant: &str) -> Key {
+    HashMap::from([(PK.into(), s(format!("RFI#{tenant}"))), (SK.into(), s("R"))])
+}
+
+pub fn rfi_index(tenant: &str) -> Key {
+    HashMap::from([(GSI1PK.into(), s(RFIS_PARTITION)), (GSI1SK.into(), s(tenant))])
+}
+
+pub fn tenant_pk(tenant: &str) -> String {
+    format!("TENANT#{tenant}")
+}
+
+pub const CIVIC_PREFIX: &str = "CA#";
+
+pub fn civic_address(tenant: &str, id: &str) -> Key {
+    HashMap::from([(PK.into(), s(tenant_pk(tenant))), (SK.into(), s(format!("{CIVIC_PREFIX}{id}")))])
+}
+
+pub fn order(id: &str) -> Key {
+    HashMap::from([(PK.into(), s(ORDERS_PARTITION)), (SK.into(), s(id))])
+}
+
+pub fn release(tenant: &str, tn: &str) -> Key {
+    HashMap::from([(PK.into(), s(RELEASES_PARTITION)), (SK.into(), s(format!("{tenant}#{tn}")))])
+}
+
+pub fn sync_run(started_ms: u64, id: &str) -> Key {
+    HashMap::from([(PK.into(), s(SYNC_RUNS_PARTITION)), (SK.into(), s(format!("{started_ms:015}#{id}")))])
+}
+
+pub fn lease() -> Key {
+    HashMap::from([(PK.into(), s("SYNC#LEASE")), (SK.into(), s("L"))])
+}
+
+/// What kind of item waits in the sync's queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queue {
+    Accounts,
+    Numbers,
+    Rfis,
+}
+
+impl Queue {
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Queue::Accounts => "A#",
+            Queue::Numbers => "N#",
+            Queue::Rfis => "R#",
+        }
+    }
+}
+
+/// The queue attributes of a pending item (`id`: account name, `account#e164`, or tenant).
+pub fn pending(queue: Queue, id: &str) -> Key {
+    HashMap::from([(GSI3PK.into(), s(PENDING_PARTITION)), (GSI3SK.into(), s(format!("{}{id}", queue.prefix())))])
 }
 
 /// The attribute holding an account's count of numbers with `service` enabled.

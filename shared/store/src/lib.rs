@@ -10,11 +10,16 @@ pub mod keys;
 pub mod paging;
 
 mod accounts;
+mod civic;
 mod numbers;
+mod rfis;
+mod syncstate;
 
+pub use civic::AddressChanges;
 pub use config::{client_from_env, table_name_from_env};
 pub use error::StoreError;
 pub use paging::{Listing, Page, PageRequest};
+pub use syncstate::*;
 
 use aws_sdk_dynamodb::Client;
 
@@ -67,10 +72,7 @@ pub struct Repository {
 
 impl Repository {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
+        Self { client, table: table.into() }
     }
 
     pub fn client(&self) -> &Client {

@@ -2,9 +2,7 @@
 //! account's counters in the same transaction, so `numberCount` is never out of step.
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update};
 use std::collections::HashMap;
 
 use switchboard_domain::provisioning::ProvisioningStatus;
@@ -15,10 +13,13 @@ use crate::error::{not_found_account, not_found_number, StoreError};
 use crate::expr::Placeholders;
 use crate::keys::{self, DELETING, DOC, ETAG, PK, TOTAL};
 use crate::paging::{Listing, Page, PageRequest};
+use crate::syncstate::{release_put, PendingRelease};
 use crate::{item, new_etag, Precondition, Repository, Stored, Written};
 
 /// Numbers per transaction: the 100-action limit less one for the account's counters.
 const NUMBERS_PER_TX: usize = 99;
+/// Numbers per delete transaction: each may carry a release tombstone, plus the counters.
+const DELETES_PER_TX: usize = 49;
 /// Retries when concurrent writers collide on the same items.
 const MAX_ATTEMPTS: usize = 8;
 
@@ -38,11 +39,7 @@ impl Owner {
                 return Err(DomainError::conflict(
                     "ServiceNotEnabled",
                     format!("{prefix}serviceDetails.{}", s.field()),
-                    format!(
-                        "account {:?} does not have {} enabled",
-                        self.account.name,
-                        s.field()
-                    ),
+                    format!("account {:?} does not have {} enabled", self.account.name, s.field()),
                 )
                 .into());
             }
@@ -55,23 +52,30 @@ impl Owner {
     fn prepare(&self, mut n: Number) -> Number {
         n.clear_read_only();
         let sd = &self.account.service_details;
-        if n.service_details
-            .enabled()
-            .into_iter()
-            .any(|s| sd.syncs_service(s))
-        {
+        if n.service_details.enabled().into_iter().any(|s| sd.syncs_service(s)) {
             n.service_provisioning_status = Some(ProvisioningStatus::Pending);
         }
         n
     }
 }
 
+/// The release tombstone for a deleted number, if the backend has (or may have) it: an OC/TPM
+/// number of an account that syncs that service to a tenant.
+fn release_for(account: Option<&Account>, n: &Number) -> Option<PendingRelease> {
+    let account = account?;
+    let sd = &account.service_details;
+    let tenant = sd.teams_tenant_id.clone()?;
+    let sent = n.service_details.enabled().into_iter().any(|s| s.is_teams_tenant_bound() && sd.syncs_service(s));
+    sent.then(|| PendingRelease {
+        tenant_id: tenant,
+        telephone_number: n.telephone_number.clone(),
+        account_name: account.name.clone(),
+    })
+}
+
 impl Repository {
     async fn owner(&self, account: &str) -> Result<Owner, StoreError> {
-        let item = self
-            .get_account_item(account)
-            .await?
-            .ok_or_else(|| not_found_account(account))?;
+        let item = self.get_account_item(account).await?.ok_or_else(|| not_found_account(account))?;
         if item::is_deleting(&item) {
             return Err(DomainError::conflict(
                 "AccountBeingDeleted",
@@ -80,9 +84,7 @@ impl Repository {
             )
             .into());
         }
-        Ok(Owner {
-            account: item::account(&item)?.value,
-        })
+        Ok(Owner { account: item::account(&item)?.value })
     }
 
     async fn get_number_item(&self, tn: &str) -> Result<Option<Item>, StoreError> {
@@ -115,16 +117,12 @@ impl Repository {
         let listing = match account {
             Some(a) => {
                 // A missing account is a 404, not an empty list.
-                self.get_account_item(a)
-                    .await?
-                    .ok_or_else(|| not_found_account(a))?;
+                self.get_account_item(a).await?.ok_or_else(|| not_found_account(a))?;
                 Listing::AccountNumbers(a.to_string())
             }
             None => Listing::AllNumbers,
         };
-        self.query_page(&listing, req)
-            .await?
-            .map(|i| item::number(&i))
+        self.query_page(&listing, req).await?.map(|i| item::number(&i))
     }
 
     /// The counter update (or, with no change, a condition check) on the owning account.
@@ -142,10 +140,7 @@ impl Repository {
             conds.push(format!("attribute_not_exists({})", p.path(DELETING)));
             let yes = p.value(AttributeValue::Bool(true));
             for s in adding {
-                conds.push(format!(
-                    "{} = {yes}",
-                    p.path(&format!("{DOC}.serviceDetails.{}.enabled", s.field()))
-                ));
+                conds.push(format!("{} = {yes}", p.path(&format!("{DOC}.serviceDetails.{}.enabled", s.field()))));
             }
         }
         let mut adds = Vec::new();
@@ -159,11 +154,7 @@ impl Repository {
             }
         }
         if total != 0 {
-            adds.push(format!(
-                "{} {}",
-                p.path(TOTAL),
-                p.value(AttributeValue::N(total.to_string()))
-            ));
+            adds.push(format!("{} {}", p.path(TOTAL), p.value(AttributeValue::N(total.to_string()))));
         }
         let cond = conds.join(" AND ");
         let key = keys::account(account);
@@ -198,19 +189,10 @@ impl Repository {
     }
 
     /// A put of `n` that only succeeds if the stored item is still the one we read.
-    fn put_action(
-        &self,
-        n: &Number,
-        etag: &str,
-        expected: Option<&str>,
-    ) -> Result<TransactWriteItem, StoreError> {
+    fn put_action(&self, n: &Number, etag: &str, expected: Option<&str>) -> Result<TransactWriteItem, StoreError> {
         let mut p = Placeholders::default();
         let cond = match expected {
-            Some(e) => format!(
-                "{} = {}",
-                p.path(ETAG),
-                p.value(AttributeValue::S(e.to_string()))
-            ),
+            Some(e) => format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(e.to_string()))),
             None => format!("attribute_not_exists({})", p.path(PK)),
         };
         Ok(TransactWriteItem::builder()
@@ -229,11 +211,7 @@ impl Repository {
 
     fn delete_action(&self, tn: &str, expected: &str) -> Result<TransactWriteItem, StoreError> {
         let mut p = Placeholders::default();
-        let cond = format!(
-            "{} = {}",
-            p.path(ETAG),
-            p.value(AttributeValue::S(expected.to_string()))
-        );
+        let cond = format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(expected.to_string())));
         Ok(TransactWriteItem::builder()
             .delete(
                 Delete::builder()
@@ -251,25 +229,12 @@ impl Repository {
     /// Runs a transaction. `Ok(true)`: committed; `Ok(false)`: a condition failed or another
     /// transaction collided, so the caller re-reads and tries again.
     async fn transact(&self, actions: Vec<TransactWriteItem>) -> Result<bool, StoreError> {
-        match self
-            .client()
-            .transact_write_items()
-            .set_transact_items(Some(actions))
-            .send()
-            .await
-        {
+        match self.client().transact_write_items().set_transact_items(Some(actions)).send().await {
             Ok(_) => Ok(true),
             Err(err) => match err.as_service_error() {
                 Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
-                    let codes: Vec<&str> = e
-                        .cancellation_reasons()
-                        .iter()
-                        .filter_map(|r| r.code())
-                        .collect();
-                    if codes
-                        .iter()
-                        .any(|c| c.contains("Throttl") || *c == "ProvisionedThroughputExceeded")
-                    {
+                    let codes: Vec<&str> = e.cancellation_reasons().iter().filter_map(|r| r.code()).collect();
+                    if codes.iter().any(|c| c.contains("Throttl") || *c == "ProvisionedThroughputExceeded") {
                         return Err(StoreError::Throttled);
                     }
                     Ok(false)
@@ -280,25 +245,13 @@ impl Repository {
     }
 
     /// Creates or replaces one number of `n.account_name`.
-    pub async fn put_number(
-        &self,
-        n: Number,
-        pre: &Precondition,
-    ) -> Result<(Written, Stored<Number>), StoreError> {
+    pub async fn put_number(&self, n: Number, pre: &Precondition) -> Result<(Written, Stored<Number>), StoreError> {
         for _ in 0..MAX_ATTEMPTS {
             let owner = self.owner(&n.account_name).await?;
             owner.check_can_hold(&n, "")?;
             let existing = self.get_number_item(&n.telephone_number).await?;
-            if let Some(other) = existing
-                .as_ref()
-                .and_then(item::owner)
-                .filter(|o| *o != n.account_name)
-            {
-                return Err(owned_elsewhere(
-                    "telephoneNumber",
-                    &n.telephone_number,
-                    &other,
-                ));
+            if let Some(other) = existing.as_ref().and_then(item::owner).filter(|o| *o != n.account_name) {
+                return Err(owned_elsewhere("telephoneNumber", &n.telephone_number, &other));
             }
             let current_etag = existing.as_ref().and_then(item::etag);
             if !pre.allows_write(current_etag.as_deref()) {
@@ -313,37 +266,17 @@ impl Repository {
             let etag = new_etag();
             let actions = vec![
                 self.put_action(&number, &etag, current_etag.as_deref())?,
-                self.counter_action(
-                    &number.account_name,
-                    &delta,
-                    total,
-                    &number.service_details.enabled(),
-                )?,
+                self.counter_action(&number.account_name, &delta, total, &number.service_details.enabled())?,
             ];
             if self.transact(actions).await? {
-                let written = if existing.is_some() {
-                    Written::Replaced
-                } else {
-                    Written::Created
-                };
-                return Ok((
-                    written,
-                    Stored {
-                        value: number,
-                        etag,
-                    },
-                ));
+                let written = if existing.is_some() { Written::Replaced } else { Written::Created };
+                return Ok((written, Stored { value: number, etag }));
             }
         }
         Err(StoreError::Contention)
     }
 
-    pub async fn delete_number(
-        &self,
-        account: &str,
-        tn: &str,
-        pre: &Precondition,
-    ) -> Result<(), StoreError> {
+    pub async fn delete_number(&self, account: &str, tn: &str, pre: &Precondition) -> Result<(), StoreError> {
         for _ in 0..MAX_ATTEMPTS {
             let existing = match self.get_number_item(tn).await? {
                 Some(i) if item::owner(&i).as_deref() == Some(account) => i,
@@ -355,10 +288,7 @@ impl Repository {
             }
             let mut delta = ServiceCounts::default();
             delta.sub(&item::number(&existing)?.value.counts());
-            let actions = vec![
-                self.delete_action(tn, &etag)?,
-                self.counter_action(account, &delta, -1, &[])?,
-            ];
+            let actions = vec![self.delete_action(tn, &etag)?, self.counter_action(account, &delta, -1, &[])?];
             if self.transact(actions).await? {
                 return Ok(());
             }
@@ -371,22 +301,14 @@ impl Repository {
         let items = batch::get_all(self.client(), self.table(), keys).await?;
         Ok(items
             .into_iter()
-            .filter_map(|i| {
-                item::number(&i)
-                    .ok()
-                    .map(|n| (n.value.telephone_number.clone(), i))
-            })
+            .filter_map(|i| item::number(&i).ok().map(|n| (n.value.telephone_number.clone(), i)))
             .collect())
     }
 
     /// Creates or replaces up to 100 numbers of one account (`numbers` already validated and
     /// free of duplicates). A number owned by another account fails the whole batch before
     /// anything is written. Returns the stored numbers in request order.
-    pub async fn upsert_numbers(
-        &self,
-        account: &str,
-        numbers: Vec<Number>,
-    ) -> Result<Vec<Stored<Number>>, StoreError> {
+    pub async fn upsert_numbers(&self, account: &str, numbers: Vec<Number>) -> Result<Vec<Stored<Number>>, StoreError> {
         let owner = self.owner(account).await?;
         for (i, n) in numbers.iter().enumerate() {
             owner.check_can_hold(n, &format!("numbers[{i}]."))?;
@@ -394,10 +316,7 @@ impl Repository {
         let numbers: Vec<Number> = numbers.into_iter().map(|n| owner.prepare(n)).collect();
         let mut stored = Vec::with_capacity(numbers.len());
         for (c, chunk) in numbers.chunks(NUMBERS_PER_TX).enumerate() {
-            stored.extend(
-                self.upsert_chunk(account, chunk, c * NUMBERS_PER_TX)
-                    .await?,
-            );
+            stored.extend(self.upsert_chunk(account, chunk, c * NUMBERS_PER_TX).await?);
         }
         Ok(stored)
     }
@@ -437,10 +356,7 @@ impl Repository {
                 }
                 let etag = new_etag();
                 actions.push(self.put_action(n, &etag, old.and_then(item::etag).as_deref())?);
-                stored.push(Stored {
-                    value: n.clone(),
-                    etag,
-                });
+                stored.push(Stored { value: n.clone(), etag });
             }
             actions.push(self.counter_action(account, &delta, total, &adding)?);
             if self.transact(actions).await? {
@@ -454,36 +370,34 @@ impl Repository {
 
     /// Deletes up to 100 numbers of one account. Numbers the account doesn't own are skipped,
     /// as a repeated delete is; the caller learns which were deleted.
-    pub async fn delete_numbers(
-        &self,
-        account: &str,
-        tns: &[&str],
-    ) -> Result<Vec<String>, StoreError> {
-        self.get_account_item(account)
-            .await?
-            .ok_or_else(|| not_found_account(account))?;
+    pub async fn delete_numbers(&self, account: &str, tns: &[&str]) -> Result<Vec<String>, StoreError> {
+        let owner = self.get_account_item(account).await?.ok_or_else(|| not_found_account(account))?;
+        let owner = item::account(&owner)?.value;
         let mut deleted = Vec::new();
-        for chunk in tns.chunks(NUMBERS_PER_TX) {
-            deleted.extend(self.delete_chunk(account, chunk).await?);
+        for chunk in tns.chunks(DELETES_PER_TX) {
+            deleted.extend(self.delete_chunk(&owner, chunk).await?);
         }
         Ok(deleted)
     }
 
-    async fn delete_chunk(&self, account: &str, tns: &[&str]) -> Result<Vec<String>, StoreError> {
+    async fn delete_chunk(&self, owner: &Account, tns: &[&str]) -> Result<Vec<String>, StoreError> {
+        let account = owner.name.as_str();
         for _ in 0..MAX_ATTEMPTS {
             let existing = self.existing_numbers(tns).await?;
-            let owned: Vec<(&String, &Item)> = existing
-                .iter()
-                .filter(|(_, i)| item::owner(i).as_deref() == Some(account))
-                .collect();
+            let owned: Vec<(&String, &Item)> =
+                existing.iter().filter(|(_, i)| item::owner(i).as_deref() == Some(account)).collect();
             if owned.is_empty() {
                 return Ok(Vec::new());
             }
             let mut delta = ServiceCounts::default();
             let mut actions = Vec::with_capacity(owned.len() + 1);
             for (tn, i) in &owned {
-                delta.sub(&item::number(i)?.value.counts());
+                let number = item::number(i)?.value;
+                delta.sub(&number.counts());
                 actions.push(self.delete_action(tn, &item::etag(i).unwrap_or_default())?);
+                if let Some(r) = release_for(Some(owner), &number) {
+                    actions.push(release_put(self.table(), &r)?);
+                }
             }
             actions.push(self.counter_action(account, &delta, -(owned.len() as i64), &[])?);
             if self.transact(actions).await? {
@@ -496,36 +410,23 @@ impl Repository {
     /// Deletes every number of an account that is marked `deleting`.
     pub(crate) async fn purge_numbers(&self, account: &str) -> Result<(), StoreError> {
         let listing = Listing::AccountNumbers(account.to_string());
+        let owner = self.get_account_item(account).await?.ok_or_else(|| not_found_account(account))?;
+        let owner = item::account(&owner)?.value;
         loop {
-            let page = self
-                .query_page(
-                    &listing,
-                    &PageRequest {
-                        page_size: NUMBERS_PER_TX,
-                        ..Default::default()
-                    },
-                )
-                .await?;
+            let page =
+                self.query_page(&listing, &PageRequest { page_size: DELETES_PER_TX, ..Default::default() }).await?;
             if page.items.is_empty() {
                 return Ok(());
             }
-            let tns: Vec<String> = page
-                .items
-                .iter()
-                .filter_map(|i| item::number(i).ok())
-                .map(|n| n.value.telephone_number)
-                .collect();
+            let tns: Vec<String> =
+                page.items.iter().filter_map(|i| item::number(i).ok()).map(|n| n.value.telephone_number).collect();
             let refs: Vec<&str> = tns.iter().map(String::as_str).collect();
-            self.delete_chunk(account, &refs).await?;
+            self.delete_chunk(&owner, &refs).await?;
         }
     }
 }
 
 fn owned_elsewhere(target: &str, tn: &str, other: &str) -> StoreError {
-    DomainError::conflict(
-        "NumberOwnedByAnotherAccount",
-        target,
-        format!("{tn} already belongs to account {other:?}"),
-    )
-    .into()
+    DomainError::conflict("NumberOwnedByAnotherAccount", target, format!("{tn} already belongs to account {other:?}"))
+        .into()
 }

@@ -12,7 +12,7 @@ use switchboard_domain::filter::Filter;
 use crate::batch::Item;
 use crate::error::StoreError;
 use crate::expr::{filter_expression, Placeholders};
-use crate::keys::{self, GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, PK, SK};
+use crate::keys::{self, Queue, GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, GSI3, GSI3PK, GSI3SK, PK, SK};
 use crate::Repository;
 
 /// What a list reads.
@@ -21,16 +21,64 @@ pub enum Listing {
     Accounts,
     AccountNumbers(String),
     AllNumbers,
+    Rfis,
+    /// A tenant's civic addresses.
+    CivicAddresses(String),
+    /// Newest first.
+    SyncRuns,
+    /// The sync's queue of pending items of one kind (keys only).
+    Pending(Queue),
+    Orders,
+    Releases,
+}
+
+/// Where a listing lives: the index, its partition and sort keys.
+struct Target {
+    index: Option<&'static str>,
+    pk_attr: &'static str,
+    pk_value: String,
+    sk_attr: &'static str,
+    sk_prefix: Option<&'static str>,
+    descending: bool,
 }
 
 impl Listing {
-    /// (index, partition attribute, partition value, sort attribute)
-    fn target(&self) -> (&'static str, &'static str, String, &'static str) {
+    fn target(&self) -> Target {
+        let t = |index, pk_attr, pk_value: String, sk_attr| Target {
+            index,
+            pk_attr,
+            pk_value,
+            sk_attr,
+            sk_prefix: None,
+            descending: false,
+        };
         match self {
-            Listing::Accounts => (GSI1, GSI1PK, keys::ACCOUNTS_PARTITION.into(), GSI1SK),
-            Listing::AccountNumbers(a) => (GSI1, GSI1PK, keys::account_pk(a), GSI1SK),
-            Listing::AllNumbers => (GSI2, GSI2PK, keys::NUMBERS_PARTITION.into(), GSI2SK),
+            Listing::Accounts => t(Some(GSI1), GSI1PK, keys::ACCOUNTS_PARTITION.into(), GSI1SK),
+            Listing::AccountNumbers(a) => t(Some(GSI1), GSI1PK, keys::account_pk(a), GSI1SK),
+            Listing::AllNumbers => t(Some(GSI2), GSI2PK, keys::NUMBERS_PARTITION.into(), GSI2SK),
+            Listing::Rfis => t(Some(GSI1), GSI1PK, keys::RFIS_PARTITION.into(), GSI1SK),
+            Listing::CivicAddresses(tenant) => {
+                Target { sk_prefix: Some(keys::CIVIC_PREFIX), ..t(None, PK, keys::tenant_pk(tenant), SK) }
+            }
+            Listing::SyncRuns => Target { descending: true, ..t(None, PK, keys::SYNC_RUNS_PARTITION.into(), SK) },
+            Listing::Pending(q) => {
+                Target { sk_prefix: Some(q.prefix()), ..t(Some(GSI3), GSI3PK, keys::PENDING_PARTITION.into(), GSI3SK) }
+            }
+            Listing::Orders => t(None, PK, keys::ORDERS_PARTITION.into(), SK),
+            Listing::Releases => t(None, PK, keys::RELEASES_PARTITION.into(), SK),
         }
+    }
+
+    /// The attributes that make up a position in this listing.
+    fn key_attrs(&self) -> Vec<&'static str> {
+        let t = self.target();
+        let mut attrs = vec![PK, SK];
+        for a in [t.pk_attr, t.sk_attr] {
+            if !attrs.contains(&a) {
+                attrs.push(a);
+            }
+        }
+        attrs
     }
 }
 
@@ -53,10 +101,7 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     pub fn map<U>(self, f: impl FnMut(T) -> Result<U, StoreError>) -> Result<Page<U>, StoreError> {
-        Ok(Page {
-            items: self.items.into_iter().map(f).collect::<Result<_, _>>()?,
-            next: self.next,
-        })
+        Ok(Page { items: self.items.into_iter().map(f).collect::<Result<_, _>>()?, next: self.next })
     }
 }
 
@@ -66,72 +111,57 @@ fn encode_token(key: &BTreeMap<String, String>) -> String {
 
 fn decode_token(token: &str, listing: &Listing) -> Result<Item, StoreError> {
     let bad = |why: &str| StoreError::BadToken(why.to_string());
-    let bytes = URL_SAFE_NO_PAD
-        .decode(token)
-        .map_err(|_| bad("not base64url"))?;
-    let key: BTreeMap<String, String> =
-        serde_json::from_slice(&bytes).map_err(|_| bad("malformed"))?;
-    let (_, pk_attr, pk_value, sk_attr) = listing.target();
+    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| bad("not base64url"))?;
+    let key: BTreeMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| bad("malformed"))?;
+    let t = listing.target();
     // A token only continues the listing it came from.
-    if key.get(pk_attr) != Some(&pk_value)
-        || !key.contains_key(sk_attr)
-        || !key.contains_key(PK)
-        || !key.contains_key(SK)
-        || key.len() != 4
-    {
+    let same_attrs = key.len() == listing.key_attrs().len() && listing.key_attrs().iter().all(|a| key.contains_key(*a));
+    let same_partition = key.get(t.pk_attr) == Some(&t.pk_value);
+    let same_prefix = t.sk_prefix.is_none_or(|p| key.get(t.sk_attr).is_some_and(|v| v.starts_with(p)));
+    if !(same_attrs && same_partition && same_prefix) {
         return Err(bad("it belongs to another listing"));
     }
-    Ok(key
-        .into_iter()
-        .map(|(k, v)| (k, AttributeValue::S(v)))
-        .collect())
+    Ok(key.into_iter().map(|(k, v)| (k, AttributeValue::S(v))).collect())
 }
 
 /// The continuation key of `item` in `listing`: table key plus index key.
 fn position(item: &Item, listing: &Listing) -> BTreeMap<String, String> {
-    let (_, pk_attr, _, sk_attr) = listing.target();
-    [PK, SK, pk_attr, sk_attr]
+    listing
+        .key_attrs()
         .into_iter()
-        .filter_map(|a| {
-            item.get(a)
-                .and_then(|v| v.as_s().ok())
-                .map(|v| (a.to_string(), v.clone()))
-        })
+        .filter_map(|a| item.get(a).and_then(|v| v.as_s().ok()).map(|v| (a.to_string(), v.clone())))
         .collect()
 }
 
 impl Repository {
     /// A Query over `listing`, with `filter` as its FilterExpression; callers add paging.
     fn listing_query(&self, listing: &Listing, filter: Option<&Filter>) -> QueryFluentBuilder {
-        let (index, pk_attr, pk_value, _) = listing.target();
+        let t = listing.target();
         let mut p = Placeholders::default();
-        let key_cond = format!(
-            "{} = {}",
-            p.path(pk_attr),
-            p.value(AttributeValue::S(pk_value))
-        );
+        let mut key_cond = format!("{} = {}", p.path(t.pk_attr), p.value(AttributeValue::S(t.pk_value)));
+        if let Some(prefix) = t.sk_prefix {
+            key_cond.push_str(&format!(
+                " AND begins_with({}, {})",
+                p.path(t.sk_attr),
+                p.value(AttributeValue::S(prefix.into()))
+            ));
+        }
         let filter = filter.map(|f| filter_expression(f, &mut p));
         self.client()
             .query()
             .table_name(self.table())
-            .index_name(index)
+            .set_index_name(t.index.map(str::to_string))
             .key_condition_expression(key_cond)
             .set_filter_expression(filter)
             .set_expression_attribute_names(p.names_opt())
             .set_expression_attribute_values(p.values_opt())
+            .scan_index_forward(!t.descending)
     }
 
     /// One page of `listing`, filled up to `page_size` matching items.
-    pub async fn query_page(
-        &self,
-        listing: &Listing,
-        req: &PageRequest,
-    ) -> Result<Page<Item>, StoreError> {
+    pub async fn query_page(&self, listing: &Listing, req: &PageRequest) -> Result<Page<Item>, StoreError> {
         if req.page_size == 0 {
-            return Ok(Page {
-                items: Vec::new(),
-                next: None,
-            });
+            return Ok(Page { items: Vec::new(), next: None });
         }
         let query = self.listing_query(listing, req.filter.as_ref());
         let mut start: Option<HashMap<String, AttributeValue>> = match &req.start {
@@ -176,21 +206,12 @@ impl Repository {
     }
 
     /// How many items of `listing` match `filter` (for `countRecords`).
-    pub async fn count(
-        &self,
-        listing: &Listing,
-        filter: Option<&Filter>,
-    ) -> Result<i64, StoreError> {
+    pub async fn count(&self, listing: &Listing, filter: Option<&Filter>) -> Result<i64, StoreError> {
         let query = self.listing_query(listing, filter).select(Select::Count);
         let mut start = None;
         let mut total = 0i64;
         loop {
-            let out = query
-                .clone()
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(StoreError::backend)?;
+            let out = query.clone().set_exclusive_start_key(start).send().await.map_err(StoreError::backend)?;
             total += i64::from(out.count);
             match out.last_evaluated_key {
                 Some(k) => start = Some(k),
@@ -207,17 +228,11 @@ mod tests {
     #[test]
     fn tokens_only_continue_their_own_listing() {
         let listing = Listing::AccountNumbers("a".into());
-        let item: Item = [
-            (PK, "NUM#+1"),
-            (SK, "N"),
-            (GSI1PK, "ACCT#a"),
-            (GSI1SK, "+1"),
-            (GSI2PK, "NUMS"),
-            (GSI2SK, "+1"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), AttributeValue::S(v.to_string())))
-        .collect();
+        let item: Item =
+            [(PK, "NUM#+1"), (SK, "N"), (GSI1PK, "ACCT#a"), (GSI1SK, "+1"), (GSI2PK, "NUMS"), (GSI2SK, "+1")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), AttributeValue::S(v.to_string())))
+                .collect();
         let token = encode_token(&position(&item, &listing));
         assert!(decode_token(&token, &listing).is_ok());
         assert!(decode_token(&token, &Listing::AccountNumbers("b".into())).is_err());

@@ -41,11 +41,7 @@ pub async fn create_consent(State(shared): State<Shared>, Json(c): Json<NewConse
             full_name: "Tenant Admin".into(),
             email: format!(
                 "admin@{}.example",
-                c.company_name
-                    .as_deref()
-                    .unwrap_or("tenant")
-                    .to_lowercase()
-                    .replace(' ', "")
+                c.company_name.as_deref().unwrap_or("tenant").to_lowercase().replace(' ', "")
             ),
             telephone_number: None,
             company_name: c.company_name.clone(),
@@ -75,11 +71,7 @@ pub async fn create_consent(State(shared): State<Shared>, Json(c): Json<NewConse
 /// `{tenantId}:suspend` | `:remove` | `:activate`
 pub async fn consent_action(State(shared): State<Shared>, Path(action): Path<String>) -> Response {
     let Some((tenant, verb)) = action.rsplit_once(':') else {
-        return error(
-            StatusCode::NOT_FOUND,
-            "UnknownAction",
-            "use {tenantId}:suspend|remove|activate",
-        );
+        return error(StatusCode::NOT_FOUND, "UnknownAction", "use {tenantId}:suspend|remove|activate");
     };
     let status = match verb {
         "suspend" => ConsentStatus::Suspended,
@@ -100,26 +92,14 @@ pub async fn consent_action(State(shared): State<Shared>, Path(action): Path<Str
 
 pub async fn tenant_numbers(State(shared): State<Shared>, Path(tenant): Path<String>) -> Response {
     let s = lock!(shared);
-    let v: Vec<TenantNumber> = s
-        .numbers
-        .values()
-        .filter(|(t, _)| *t == tenant)
-        .map(|(_, n)| n.clone())
-        .collect();
+    let v: Vec<TenantNumber> = s.numbers.values().filter(|(t, _)| *t == tenant).map(|(_, n)| n.clone()).collect();
     Json(json!({"value": v})).into_response()
 }
 
 /// `{tn}:release` (the enterprise releases it in TAC) | `{tn}:assign` | `{tn}:unassign`
-pub async fn number_action(
-    State(shared): State<Shared>,
-    Path((tenant, action)): Path<(String, String)>,
-) -> Response {
+pub async fn number_action(State(shared): State<Shared>, Path((tenant, action)): Path<(String, String)>) -> Response {
     let Some((tn, verb)) = action.rsplit_once(':') else {
-        return error(
-            StatusCode::NOT_FOUND,
-            "UnknownAction",
-            "use {tn}:release|assign|unassign",
-        );
+        return error(StatusCode::NOT_FOUND, "UnknownAction", "use {tn}:release|assign|unassign");
     };
     let mut s = lock!(shared);
     let owned = s.numbers.get(tn).is_some_and(|(t, _)| *t == tenant);
@@ -151,17 +131,9 @@ pub async fn put_address(
         l.civic_address_id = id.clone();
     }
     if a.default_location_id.is_empty() {
-        a.default_location_id = a
-            .locations
-            .first()
-            .map(|l| l.id.clone())
-            .unwrap_or_default();
+        a.default_location_id = a.locations.first().map(|l| l.id.clone()).unwrap_or_default();
     }
-    lock!(shared)
-        .addresses
-        .entry(tenant)
-        .or_default()
-        .insert(id, a.clone());
+    lock!(shared).addresses.entry(tenant).or_default().insert(id, a.clone());
     Json(a).into_response()
 }
 

@@ -13,31 +13,19 @@ use crate::state::{now, Gate};
 use crate::Shared;
 
 pub fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (
-        status,
-        Json(json!({"error": {"code": code, "message": message.into()}})),
-    )
-        .into_response()
+    (status, Json(json!({"error": {"code": code, "message": message.into()}}))).into_response()
 }
 
 /// Rate limit, injected faults and the bearer token, before any work.
 async fn gate(shared: &Shared, headers: &HeaderMap, needs_token: bool) -> Result<(), Response> {
     let decision = {
-        let mut s = shared
-            .lock()
-            .map_err(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "Poisoned", "state lock"))?;
+        let mut s = shared.lock().map_err(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "Poisoned", "state lock"))?;
         let decision = s.gate(true);
         if needs_token && matches!(decision, Gate::Pass | Gate::Slow(_)) {
-            let token = headers
-                .get("authorization")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "));
+            let token =
+                headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
             if !token.is_some_and(|t| s.tokens.contains(t)) {
-                return Err(error(
-                    StatusCode::UNAUTHORIZED,
-                    "InvalidToken",
-                    "a valid bearer token is required",
-                ));
+                return Err(error(StatusCode::UNAUTHORIZED, "InvalidToken", "a valid bearer token is required"));
             }
         }
         decision
@@ -49,21 +37,12 @@ async fn gate(shared: &Shared, headers: &HeaderMap, needs_token: bool) -> Result
             Ok(())
         }
         Gate::TooMany { injected } => {
-            let msg = if injected {
-                "busy (injected)"
-            } else {
-                "rate limit exceeded"
-            };
+            let msg = if injected { "busy (injected)" } else { "rate limit exceeded" };
             let mut r = error(StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", msg);
-            r.headers_mut()
-                .insert("retry-after", axum::http::HeaderValue::from_static("1"));
+            r.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("1"));
             Err(r)
         }
-        Gate::ServerError => Err(error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "InternalError",
-            "injected failure",
-        )),
+        Gate::ServerError => Err(error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "injected failure")),
     }
 }
 
@@ -89,20 +68,12 @@ pub struct TokenForm {
     grant_type: String,
 }
 
-pub async fn token(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
-    Form(form): Form<TokenForm>,
-) -> Response {
+pub async fn token(State(shared): State<Shared>, headers: HeaderMap, Form(form): Form<TokenForm>) -> Response {
     if let Err(r) = gate(&shared, &headers, false).await {
         return r;
     }
     if form.grant_type != "client_credentials" {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "UnsupportedGrantType",
-            "only client_credentials",
-        );
+        return error(StatusCode::BAD_REQUEST, "UnsupportedGrantType", "only client_credentials");
     }
     let token = format!("emu-{}", uuid::Uuid::new_v4().simple());
     lock!(shared).tokens.insert(token.clone());
@@ -115,39 +86,22 @@ pub struct PageQuery {
     continuation_token: Option<String>,
 }
 
-fn paged<T: Clone + serde::Serialize>(
-    s: &crate::state::State,
-    all: Vec<T>,
-    q: &PageQuery,
-) -> Response {
+fn paged<T: Clone + serde::Serialize>(s: &crate::state::State, all: Vec<T>, q: &PageQuery) -> Response {
     match s.page(all, q.continuation_token.as_deref()) {
         Ok(p) => Json(p).into_response(),
-        Err(()) => error(
-            StatusCode::BAD_REQUEST,
-            "InvalidContinuationToken",
-            "bad continuationToken",
-        ),
+        Err(()) => error(StatusCode::BAD_REQUEST, "InvalidContinuationToken", "bad continuationToken"),
     }
 }
 
-pub async fn list_consents(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
-    Query(q): Query<PageQuery>,
-) -> Response {
+pub async fn list_consents(State(shared): State<Shared>, headers: HeaderMap, Query(q): Query<PageQuery>) -> Response {
     gated!(shared, headers);
     let s = lock!(shared);
     let all: Vec<Consent> = s.consents.values().cloned().collect();
     paged(&s, all, &q)
 }
 
-const STATUSES: [&str; 5] = [
-    "ConsentAcknowledged",
-    "CustomerContacted",
-    "AgreementSigned",
-    "ConsentDeclined",
-    "ContractTerminated",
-];
+const STATUSES: [&str; 5] =
+    ["ConsentAcknowledged", "CustomerContacted", "AgreementSigned", "ConsentDeclined", "ContractTerminated"];
 
 pub async fn set_relationship(
     State(shared): State<Shared>,
@@ -157,36 +111,19 @@ pub async fn set_relationship(
 ) -> Response {
     gated!(shared, headers);
     if !STATUSES.contains(&rel.status.as_str()) {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "InvalidStatus",
-            format!("status must be one of {STATUSES:?}"),
-        );
+        return error(StatusCode::BAD_REQUEST, "InvalidStatus", format!("status must be one of {STATUSES:?}"));
     }
-    if matches!(
-        rel.status.as_str(),
-        "ConsentDeclined" | "ContractTerminated"
-    ) && rel.comment.as_deref().is_none_or(str::is_empty)
+    if matches!(rel.status.as_str(), "ConsentDeclined" | "ContractTerminated")
+        && rel.comment.as_deref().is_none_or(str::is_empty)
     {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "CommentRequired",
-            "a comment is required for this status",
-        );
+        return error(StatusCode::BAD_REQUEST, "CommentRequired", "a comment is required for this status");
     }
     let mut s = lock!(shared);
     let Some(c) = s.consents.get_mut(&tenant) else {
-        return error(
-            StatusCode::NOT_FOUND,
-            "ConsentNotFound",
-            format!("no consent from tenant {tenant}"),
-        );
+        return error(StatusCode::NOT_FOUND, "ConsentNotFound", format!("no consent from tenant {tenant}"));
     };
-    c.customer_relationship = CustomerRelationship {
-        status: Some(rel.status),
-        comment: rel.comment,
-        last_modified_on: Some(now()),
-    };
+    c.customer_relationship =
+        CustomerRelationship { status: Some(rel.status), comment: rel.comment, last_modified_on: Some(now()) };
     Json(c.clone()).into_response()
 }
 
@@ -197,11 +134,7 @@ pub struct Numbers<T> {
 
 fn check_batch(n: usize) -> Result<(), Response> {
     if n == 0 || n > 100 {
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            "InvalidBatch",
-            format!("1 to 100 numbers per order, not {n}"),
-        ));
+        return Err(error(StatusCode::BAD_REQUEST, "InvalidBatch", format!("1 to 100 numbers per order, not {n}")));
     }
     Ok(())
 }
@@ -217,11 +150,7 @@ pub async fn upload(
         return r;
     }
     let mut s = lock!(shared);
-    let tns = body
-        .numbers
-        .iter()
-        .map(|n| n.telephone_number.clone())
-        .collect();
+    let tns = body.numbers.iter().map(|n| n.telephone_number.clone()).collect();
     let order = s.new_order(OrderKind::Upload, &tenant, tns, body.numbers);
     (StatusCode::ACCEPTED, Json(order)).into_response()
 }
@@ -241,20 +170,12 @@ pub async fn release(
     (StatusCode::ACCEPTED, Json(order)).into_response()
 }
 
-pub async fn get_order(
-    State(shared): State<Shared>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
+pub async fn get_order(State(shared): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     gated!(shared, headers);
     let mut s = lock!(shared);
     match s.poll(&id) {
         Some(o) => Json(o).into_response(),
-        None => error(
-            StatusCode::NOT_FOUND,
-            "OrderNotFound",
-            format!("no order {id}"),
-        ),
+        None => error(StatusCode::NOT_FOUND, "OrderNotFound", format!("no order {id}")),
     }
 }
 
@@ -266,12 +187,7 @@ pub async fn list_numbers(
 ) -> Response {
     gated!(shared, headers);
     let s = lock!(shared);
-    let all: Vec<TenantNumber> = s
-        .numbers
-        .values()
-        .filter(|(t, _)| *t == tenant)
-        .map(|(_, n)| n.clone())
-        .collect();
+    let all: Vec<TenantNumber> = s.numbers.values().filter(|(t, _)| *t == tenant).map(|(_, n)| n.clone()).collect();
     paged(&s, all, &q)
 }
 
@@ -283,11 +199,7 @@ pub async fn list_addresses(
 ) -> Response {
     gated!(shared, headers);
     let s = lock!(shared);
-    let all: Vec<CivicAddress> = s
-        .addresses
-        .get(&tenant)
-        .map(|a| a.values().cloned().collect())
-        .unwrap_or_default();
+    let all: Vec<CivicAddress> = s.addresses.get(&tenant).map(|a| a.values().cloned().collect()).unwrap_or_default();
     paged(&s, all, &q)
 }
 
@@ -298,11 +210,7 @@ pub async fn capability_plans(
 ) -> Response {
     gated!(shared, headers);
     if !lock!(shared).consents.contains_key(&tenant) {
-        return error(
-            StatusCode::NOT_FOUND,
-            "ConsentNotFound",
-            format!("no consent from tenant {tenant}"),
-        );
+        return error(StatusCode::NOT_FOUND, "ConsentNotFound", format!("no consent from tenant {tenant}"));
     }
     let plan = |name: &str, usage: &str, choosable: &[&str], toll_free: bool| CapabilityPlan {
         name: name.into(),
@@ -314,30 +222,10 @@ pub async fn capability_plans(
     };
     Json(CapabilityPlans {
         capability_plans: vec![
-            plan(
-                "user-calling",
-                "CallingUserAssignment",
-                &["InboundCalling", "OutboundCalling"],
-                false,
-            ),
-            plan(
-                "auto-attendant",
-                "FirstPartyAppAssignment",
-                &["InboundCalling"],
-                true,
-            ),
-            plan(
-                "conference",
-                "ConferenceAssignment",
-                &["InboundCalling"],
-                true,
-            ),
-            plan(
-                "mobile",
-                "CallingUserAssignment",
-                &["Mobile", "InboundCalling", "OutboundCalling"],
-                false,
-            ),
+            plan("user-calling", "CallingUserAssignment", &["InboundCalling", "OutboundCalling"], false),
+            plan("auto-attendant", "FirstPartyAppAssignment", &["InboundCalling"], true),
+            plan("conference", "ConferenceAssignment", &["InboundCalling"], true),
+            plan("mobile", "CallingUserAssignment", &["Mobile", "InboundCalling", "OutboundCalling"], false),
         ],
     })
     .into_response()
@@ -363,8 +251,5 @@ pub async fn available_capabilities(
             }
         }
     }
-    Json(AvailableCapabilities {
-        available_capabilities: caps,
-    })
-    .into_response()
+    Json(AvailableCapabilities { available_capabilities: caps }).into_response()
 }

@@ -21,44 +21,20 @@ pub fn router(shared: Shared) -> Router {
     Router::new()
         .route("/oauth2/token", post(api::token))
         .route("/v1/consents", get(api::list_consents))
-        .route(
-            "/v1/consents/{tenant}/customerRelationship",
-            put(api::set_relationship),
-        )
+        .route("/v1/consents/{tenant}/customerRelationship", put(api::set_relationship))
         .route("/v1/tenants/{tenant}/numbers:upload", post(api::upload))
         .route("/v1/tenants/{tenant}/numbers:release", post(api::release))
         .route("/v1/orders/{id}", get(api::get_order))
         .route("/v1/tenants/{tenant}/numbers", get(api::list_numbers))
-        .route(
-            "/v1/tenants/{tenant}/civicAddresses",
-            get(api::list_addresses),
-        )
-        .route(
-            "/v1/tenants/{tenant}/capabilityPlans",
-            get(api::capability_plans),
-        )
-        .route(
-            "/v1/tenants/{tenant}/availableCapabilities",
-            post(api::available_capabilities),
-        )
+        .route("/v1/tenants/{tenant}/civicAddresses", get(api::list_addresses))
+        .route("/v1/tenants/{tenant}/capabilityPlans", get(api::capability_plans))
+        .route("/v1/tenants/{tenant}/availableCapabilities", post(api::available_capabilities))
         .route("/admin/consents", post(admin::create_consent))
         .route("/admin/consents/{action}", post(admin::consent_action))
-        .route(
-            "/admin/tenants/{tenant}/numbers",
-            get(admin::tenant_numbers),
-        )
-        .route(
-            "/admin/tenants/{tenant}/numbers/{action}",
-            post(admin::number_action),
-        )
-        .route(
-            "/admin/tenants/{tenant}/civicAddresses/{id}",
-            put(admin::put_address),
-        )
-        .route(
-            "/admin/config",
-            put(admin::put_config).get(admin::get_config),
-        )
+        .route("/admin/tenants/{tenant}/numbers", get(admin::tenant_numbers))
+        .route("/admin/tenants/{tenant}/numbers/{action}", post(admin::number_action))
+        .route("/admin/tenants/{tenant}/civicAddresses/{id}", put(admin::put_address))
+        .route("/admin/config", put(admin::put_config).get(admin::get_config))
         .route("/admin/stats", get(admin::stats))
         .with_state(shared)
 }
@@ -84,11 +60,7 @@ impl Emulator {
                 })
                 .await;
         });
-        Ok(Emulator {
-            addr,
-            shared,
-            _stop: stop,
-        })
+        Ok(Emulator { addr, shared, _stop: stop })
     }
 
     pub fn url(&self) -> String {

@@ -80,9 +80,7 @@ pub enum Gate {
 }
 
 pub fn now() -> String {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     format!("{}", d.as_secs())
 }
 
@@ -94,9 +92,7 @@ fn region(tn: &str) -> Option<String> {
 
 fn covers(countries: &[String], tn: &str) -> bool {
     let Some(r) = region(tn) else { return false };
-    countries
-        .iter()
-        .any(|c| c.eq_ignore_ascii_case(&r) || (c.eq_ignore_ascii_case("UK") && r == "GB"))
+    countries.iter().any(|c| c.eq_ignore_ascii_case(&r) || (c.eq_ignore_ascii_case("UK") && r == "GB"))
 }
 
 impl State {
@@ -117,11 +113,7 @@ impl State {
     pub fn gate(&mut self, inject: bool) -> Gate {
         self.stats.requests += 1;
         let now = Instant::now();
-        while self
-            .window
-            .front()
-            .is_some_and(|t| now.duration_since(*t) > Duration::from_secs(60))
-        {
+        while self.window.front().is_some_and(|t| now.duration_since(*t) > Duration::from_secs(60)) {
             self.window.pop_front();
         }
         if self.window.len() >= self.config.rate_limit_per_minute {
@@ -158,13 +150,7 @@ impl State {
         s
     }
 
-    pub fn new_order(
-        &mut self,
-        kind: OrderKind,
-        tenant: &str,
-        tns: Vec<String>,
-        uploads: Vec<UploadNumber>,
-    ) -> Order {
+    pub fn new_order(&mut self, kind: OrderKind, tenant: &str, tns: Vec<String>, uploads: Vec<UploadNumber>) -> Order {
         let order = Order {
             id: format!("o-{}", uuid::Uuid::new_v4().simple()),
             kind,
@@ -173,22 +159,11 @@ impl State {
             created_on: Some(now()),
             numbers: tns
                 .into_iter()
-                .map(|t| OrderNumber {
-                    telephone_number: t,
-                    status: NumberResultStatus::Pending,
-                    error: None,
-                })
+                .map(|t| OrderNumber { telephone_number: t, status: NumberResultStatus::Pending, error: None })
                 .collect(),
         };
         self.stats.orders_created += 1;
-        self.orders.insert(
-            order.id.clone(),
-            OrderState {
-                order: order.clone(),
-                polls: 0,
-                uploads,
-            },
-        );
+        self.orders.insert(order.id.clone(), OrderState { order: order.clone(), polls: 0, uploads });
         order
     }
 
@@ -204,26 +179,11 @@ impl State {
             st.order.status = OrderStatus::InProgress;
             return Some(st.order.clone());
         }
-        let (kind, tenant, uploads) = (
-            st.order.kind,
-            st.order.tenant_id.clone(),
-            st.uploads.clone(),
-        );
-        let tns: Vec<String> = st
-            .order
-            .numbers
-            .iter()
-            .map(|n| n.telephone_number.clone())
-            .collect();
+        let (kind, tenant, uploads) = (st.order.kind, st.order.tenant_id.clone(), st.uploads.clone());
+        let tns: Vec<String> = st.order.numbers.iter().map(|n| n.telephone_number.clone()).collect();
         let results: Vec<Result<(), ErrorInfo>> = match kind {
-            OrderKind::Upload => uploads
-                .iter()
-                .map(|u| self.apply_upload(&tenant, u))
-                .collect(),
-            OrderKind::Release => tns
-                .iter()
-                .map(|tn| self.apply_release(&tenant, tn))
-                .collect(),
+            OrderKind::Upload => uploads.iter().map(|u| self.apply_upload(&tenant, u)).collect(),
+            OrderKind::Release => tns.iter().map(|tn| self.apply_release(&tenant, tn)).collect(),
         };
         let st = self.orders.get_mut(id)?;
         for (n, r) in st.order.numbers.iter_mut().zip(results) {
@@ -235,12 +195,7 @@ impl State {
                 }
             }
         }
-        let ok = st
-            .order
-            .numbers
-            .iter()
-            .filter(|n| n.status == NumberResultStatus::Succeeded)
-            .count();
+        let ok = st.order.numbers.iter().filter(|n| n.status == NumberResultStatus::Succeeded).count();
         st.order.status = match ok {
             0 => OrderStatus::Failed,
             n if n == st.order.numbers.len() => OrderStatus::Succeeded,
@@ -250,23 +205,12 @@ impl State {
     }
 
     fn apply_upload(&mut self, tenant: &str, u: &UploadNumber) -> Result<(), ErrorInfo> {
-        let err = |code: &str, message: String| {
-            Err(ErrorInfo {
-                code: code.into(),
-                message,
-            })
-        };
+        let err = |code: &str, message: String| Err(ErrorInfo { code: code.into(), message });
         let Some(consent) = self.consents.get(tenant) else {
-            return err(
-                "ConsentNotActive",
-                format!("tenant {tenant} has not consented"),
-            );
+            return err("ConsentNotActive", format!("tenant {tenant} has not consented"));
         };
         if consent.status != ConsentStatus::Active {
-            return err(
-                "ConsentNotActive",
-                format!("tenant {tenant}'s consent is {:?}", consent.status),
-            );
+            return err("ConsentNotActive", format!("tenant {tenant}'s consent is {:?}", consent.status));
         }
         if !covers(&consent.consented_countries, &u.telephone_number) {
             return err(
@@ -280,35 +224,20 @@ impl State {
         let addresses = self.addresses.get(tenant);
         if let Some(id) = &u.civic_address_id {
             if !addresses.is_some_and(|a| a.contains_key(id)) {
-                return err(
-                    "CivicAddressNotFound",
-                    format!("tenant {tenant} has no civic address {id}"),
-                );
+                return err("CivicAddressNotFound", format!("tenant {tenant} has no civic address {id}"));
             }
         }
         if let Some(loc) = &u.location_id {
-            if !addresses.is_some_and(|a| {
-                a.values()
-                    .any(|ad| ad.locations.iter().any(|l| &l.id == loc))
-            }) {
-                return err(
-                    "LocationNotFound",
-                    format!("tenant {tenant} has no location {loc}"),
-                );
+            if !addresses.is_some_and(|a| a.values().any(|ad| ad.locations.iter().any(|l| &l.id == loc))) {
+                return err("LocationNotFound", format!("tenant {tenant} has no location {loc}"));
             }
         }
         if let Some((owner, _)) = self.numbers.get(&u.telephone_number) {
             if owner != tenant {
-                return err(
-                    "NumberOwnedByAnotherTenant",
-                    format!("{} belongs to another tenant", u.telephone_number),
-                );
+                return err("NumberOwnedByAnotherTenant", format!("{} belongs to another tenant", u.telephone_number));
             }
         }
-        let previous = self
-            .numbers
-            .get(&u.telephone_number)
-            .and_then(|(_, n)| n.assignment_status.clone());
+        let previous = self.numbers.get(&u.telephone_number).and_then(|(_, n)| n.assignment_status.clone());
         self.numbers.insert(
             u.telephone_number.clone(),
             (
@@ -351,9 +280,6 @@ impl State {
         let size = self.config.page_size.max(1);
         let end = (start + size).min(all.len());
         let value = all.get(start..end).map(<[T]>::to_vec).unwrap_or_default();
-        Ok(ListPage {
-            value,
-            continuation_token: (end < all.len()).then(|| end.to_string()),
-        })
+        Ok(ListPage { value, continuation_token: (end < all.len()).then(|| end.to_string()) })
     }
 }

@@ -53,19 +53,10 @@ impl Action {
                 Some("accountName"),
             ));
         };
-        let action = Action::ALL
-            .into_iter()
-            .find(|a| a.name() == action)
-            .ok_or_else(|| {
-                let known: Vec<_> = Action::ALL.iter().map(|a| a.name()).collect();
-                ApiError::not_found(
-                    "action",
-                    format!(
-                        "unknown action {action:?}; this API has {}",
-                        known.join(", ")
-                    ),
-                )
-            })?;
+        let action = Action::ALL.into_iter().find(|a| a.name() == action).ok_or_else(|| {
+            let known: Vec<_> = Action::ALL.iter().map(|a| a.name()).collect();
+            ApiError::not_found("action", format!("unknown action {action:?}; this API has {}", known.join(", ")))
+        })?;
         names::account_name("accountName", account)?;
         Ok((account.to_string(), action))
     }
@@ -126,9 +117,7 @@ async fn create_or_update(app: &App, req: &Request, account: &str) -> Result {
     check_batch_size(batch.numbers.len())?;
     let mut errors = Vec::new();
     for (i, n) in batch.numbers.iter().enumerate() {
-        if let Err(DomainError::Invalid(e)) =
-            n.validate_at(&format!("numbers[{i}]."), account, None)
-        {
+        if let Err(DomainError::Invalid(e)) = n.validate_at(&format!("numbers[{i}]."), account, None) {
             errors.extend(e);
         }
     }
@@ -146,10 +135,7 @@ async fn delete(app: &App, req: &Request, account: &str) -> Result {
     check_batch_size(batch.numbers.len())?;
     let mut errors = Vec::new();
     for (i, n) in batch.numbers.iter().enumerate() {
-        if let Err(e) = telephone::validate(
-            &format!("numbers[{i}].telephoneNumber"),
-            &n.telephone_number,
-        ) {
+        if let Err(e) = telephone::validate(&format!("numbers[{i}].telephoneNumber"), &n.telephone_number) {
             errors.push(e);
         }
     }
@@ -157,11 +143,7 @@ async fn delete(app: &App, req: &Request, account: &str) -> Result {
         return Err(ApiError::invalid(errors));
     }
     check_unique(batch.numbers.iter().map(|n| n.telephone_number.as_str()))?;
-    let tns: Vec<&str> = batch
-        .numbers
-        .iter()
-        .map(|n| n.telephone_number.as_str())
-        .collect();
+    let tns: Vec<&str> = batch.numbers.iter().map(|n| n.telephone_number.as_str()).collect();
     app.repo.delete_numbers(account, &tns).await?;
     Ok(response::empty(StatusCode::NO_CONTENT))
 }

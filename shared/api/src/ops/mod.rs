@@ -43,11 +43,7 @@ fn read_response<T: serde::Serialize>(req: &Request, stored: &Stored<T>) -> Resu
         switchboard_store::Precondition::IfMatch(t) if t != "*" && t != stored.etag => {
             Err(switchboard_store::StoreError::PreconditionFailed.into())
         }
-        _ => Ok(response::entity(
-            StatusCode::OK,
-            &stored.value,
-            &stored.etag,
-        )),
+        _ => Ok(response::entity(StatusCode::OK, &stored.value, &stored.etag)),
     }
 }
 

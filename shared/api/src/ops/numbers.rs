@@ -18,29 +18,13 @@ async fn listing(
     account: Option<String>,
     params: &ListParams,
 ) -> std::result::Result<HttpResponse, crate::ApiError> {
-    let page = app
-        .repo
-        .list_numbers(account.as_deref(), &params.page)
-        .await?;
+    let page = app.repo.list_numbers(account.as_deref(), &params.page).await?;
     let count = match (params.count, account) {
         (false, _) => None,
-        (true, Some(a)) => Some(
-            app.repo
-                .count(&Listing::AccountNumbers(a), params.filter())
-                .await?,
-        ),
-        (true, None) => Some(
-            app.repo
-                .count(&Listing::AllNumbers, params.filter())
-                .await?,
-        ),
+        (true, Some(a)) => Some(app.repo.count(&Listing::AccountNumbers(a), params.filter()).await?),
+        (true, None) => Some(app.repo.count(&Listing::AllNumbers, params.filter()).await?),
     };
-    Ok(list_response(
-        req,
-        params,
-        page.map(|s| Ok(s.value))?,
-        count,
-    ))
+    Ok(list_response(req, params, page.map(|s| Ok(s.value))?, count))
 }
 
 pub async fn list(app: &App, req: Request) -> Result {
@@ -66,18 +50,13 @@ pub async fn put(app: &App, req: Request) -> Result {
     let tn = telephone_number(&req)?;
     let number: Number = json_body(&req, "application/json")?;
     number.validate(&account, Some(&tn))?;
-    let (written, stored) = app
-        .repo
-        .put_number(number, &request::precondition(&req))
-        .await?;
+    let (written, stored) = app.repo.put_number(number, &request::precondition(&req)).await?;
     Ok(written_response(written, &stored))
 }
 
 pub async fn delete(app: &App, req: Request) -> Result {
     let account = account_name(&req)?;
     let tn = telephone_number(&req)?;
-    app.repo
-        .delete_number(&account, &tn, &request::precondition(&req))
-        .await?;
+    app.repo.delete_number(&account, &tn, &request::precondition(&req)).await?;
     Ok(response::empty(StatusCode::NO_CONTENT))
 }

@@ -20,13 +20,8 @@ async fn main() -> Result<(), String> {
     }
     let engine = Engine::start(Storage::File(file.clone()), &format!("127.0.0.1:{port}")).await?;
     let table = switchboard_store::table_name_from_env();
-    schema::ensure_table(&engine.client(), &table)
-        .await
-        .map_err(|e| e.to_string())?;
-    eprintln!(
-        "embedded DynamoDB on {} (file {file}, table {table})",
-        engine.endpoint()
-    );
+    schema::ensure_table(&engine.client(), &table).await.map_err(|e| e.to_string())?;
+    eprintln!("embedded DynamoDB on {} (file {file}, table {table})", engine.endpoint());
     tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
     Ok(())
 }

@@ -12,14 +12,8 @@ async fn main() -> Result<(), String> {
             other => return Err(format!("unknown argument {other}")),
         }
     }
-    let emu = Emulator::start(&format!("127.0.0.1:{port}"), Config::default())
-        .await
-        .map_err(|e| e.to_string())?;
-    eprintln!(
-        "backend emulator on {} (admin: {}/admin/stats)",
-        emu.url(),
-        emu.url()
-    );
+    let emu = Emulator::start(&format!("127.0.0.1:{port}"), Config::default()).await.map_err(|e| e.to_string())?;
+    eprintln!("backend emulator on {} (admin: {}/admin/stats)", emu.url(), emu.url());
     tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
     Ok(())
 }

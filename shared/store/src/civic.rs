@@ -1,0 +1,102 @@
+//! Civic addresses: a per-tenant mirror of the enterprise's emergency addresses, read through an
+//! account (which names the tenant).
+
+use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
+use std::collections::HashMap;
+
+use switchboard_domain::civic::CivicAddress;
+
+use crate::batch;
+use crate::error::StoreError;
+use crate::keys;
+use crate::paging::{Listing, Page, PageRequest};
+use crate::{item, new_etag, Repository, Stored};
+
+impl Repository {
+    /// The Teams tenant of an account (404 if the account doesn't exist; `None` if it has none).
+    pub async fn account_tenant(&self, account: &str) -> Result<Option<String>, StoreError> {
+        let a = self.get_account(account).await?;
+        Ok(a.value.service_details.teams_tenant_id)
+    }
+
+    pub async fn list_civic_addresses(
+        &self,
+        account: &str,
+        req: &PageRequest,
+    ) -> Result<Page<Stored<CivicAddress>>, StoreError> {
+        match self.account_tenant(account).await? {
+            Some(tenant) => self.query_page(&Listing::CivicAddresses(tenant), req).await?.map(|i| item::civic(&i)),
+            None => Ok(Page { items: Vec::new(), next: None }),
+        }
+    }
+
+    pub async fn get_civic_address(&self, account: &str, id: &str) -> Result<Stored<CivicAddress>, StoreError> {
+        let missing = || StoreError::NotFound { what: "civic address", id: id.to_string() };
+        let tenant = self.account_tenant(account).await?.ok_or_else(missing)?;
+        let out = self
+            .client()
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(keys::civic_address(&tenant, id)))
+            .send()
+            .await
+            .map_err(StoreError::backend)?;
+        item::civic(&out.item.ok_or_else(missing)?)
+    }
+
+    /// Every stored address of a tenant.
+    pub async fn tenant_addresses(&self, tenant: &str) -> Result<Vec<CivicAddress>, StoreError> {
+        let listing = Listing::CivicAddresses(tenant.to_string());
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self.query_page(&listing, &PageRequest { page_size: 500, start, ..Default::default() }).await?;
+            for i in &page.items {
+                out.push(item::civic(i)?.value);
+            }
+            match page.next {
+                Some(n) => start = Some(n),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// Makes the mirror of `tenant` equal `pulled`, a complete pull: changed addresses are
+    /// rewritten and addresses no longer there are removed. Only call it with a complete pull.
+    pub async fn replace_addresses(&self, tenant: &str, pulled: &[CivicAddress]) -> Result<AddressChanges, StoreError> {
+        let before: HashMap<String, CivicAddress> =
+            self.tenant_addresses(tenant).await?.into_iter().map(|a| (a.id.clone(), a)).collect();
+        let mut changes = AddressChanges::default();
+        let mut writes = Vec::new();
+        for a in pulled {
+            match before.get(&a.id) {
+                Some(old) if old == a => continue,
+                Some(_) => changes.changed.push(a.id.clone()),
+                None => changes.added.push(a.id.clone()),
+            }
+            let put = PutRequest::builder()
+                .set_item(Some(item::civic_item(tenant, a, &new_etag())?))
+                .build()
+                .map_err(|e| StoreError::Backend(e.to_string()))?;
+            writes.push(WriteRequest::builder().put_request(put).build());
+        }
+        for id in before.keys().filter(|id| !pulled.iter().any(|a| &a.id == *id)) {
+            changes.removed.push(id.clone());
+            let del = DeleteRequest::builder()
+                .set_key(Some(keys::civic_address(tenant, id)))
+                .build()
+                .map_err(|e| StoreError::Backend(e.to_string()))?;
+            writes.push(WriteRequest::builder().delete_request(del).build());
+        }
+        // A mirror of upstream data: last writer wins, so blind batch writes are right here.
+        batch::write_all(self.client(), self.table(), writes).await?;
+        Ok(changes)
+    }
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct AddressChanges {
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+}

@@ -1,0 +1,126 @@
+//! Requests for information (consents): mirrored from the backend by the sync; the API may only
+//! change the relationship, which then waits in the sync's queue.
+
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use switchboard_domain::rfi::{self, RequestForInformation};
+use switchboard_domain::ProvisioningStatus;
+
+use crate::batch::Item;
+use crate::error::StoreError;
+use crate::expr::Placeholders;
+use crate::keys::{self, DOC, ETAG, PK};
+use crate::paging::{Listing, Page, PageRequest};
+use crate::{item, new_etag, Precondition, Repository, Stored};
+
+fn not_found(tenant: &str) -> StoreError {
+    StoreError::NotFound { what: "request for information", id: tenant.to_string() }
+}
+
+impl Repository {
+    pub(crate) async fn get_rfi_item(&self, tenant: &str) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client()
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(keys::rfi(tenant)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::backend)?;
+        Ok(out.item)
+    }
+
+    pub async fn get_rfi(&self, tenant: &str) -> Result<Stored<RequestForInformation>, StoreError> {
+        let item = self.get_rfi_item(tenant).await?.ok_or_else(|| not_found(tenant))?;
+        item::rfi(&item)
+    }
+
+    pub async fn list_rfis(&self, req: &PageRequest) -> Result<Page<Stored<RequestForInformation>>, StoreError> {
+        self.query_page(&Listing::Rfis, req).await?.map(|i| item::rfi(&i))
+    }
+
+    /// Writes `rfi` if the stored one still has tag `expected` (`None`: doesn't exist yet).
+    /// `Ok(false)` when someone else changed it first.
+    pub async fn put_rfi_if(
+        &self,
+        rfi: &RequestForInformation,
+        expected: Option<&str>,
+    ) -> Result<Option<String>, StoreError> {
+        let etag = new_etag();
+        let mut p = Placeholders::default();
+        let cond = match expected {
+            Some(e) => format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(e.into()))),
+            None => format!("attribute_not_exists({})", p.path(PK)),
+        };
+        let result = self
+            .client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item::rfi_item(rfi, &etag)?))
+            .condition_expression(cond)
+            .set_expression_attribute_names(p.names_opt())
+            .set_expression_attribute_values(p.values_opt())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Some(etag)),
+            Err(e) if matches!(e.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {
+                Ok(None)
+            }
+            Err(e) => Err(StoreError::backend(e)),
+        }
+    }
+
+    /// Applies a merge patch to the relationship and queues it for the backend.
+    pub async fn patch_rfi(
+        &self,
+        tenant: &str,
+        patch: &serde_json::Value,
+        pre: &Precondition,
+    ) -> Result<Stored<RequestForInformation>, StoreError> {
+        for _ in 0..8 {
+            let current = self.get_rfi_item(tenant).await?.ok_or_else(|| not_found(tenant))?;
+            let stored = item::rfi(&current)?;
+            if !pre.allows_write(Some(&stored.etag)) {
+                return Err(StoreError::PreconditionFailed);
+            }
+            let mut next = stored.value.clone();
+            rfi::apply_patch(&mut next, patch)?;
+            next.service_provisioning_status = Some(ProvisioningStatus::Pending);
+            next.service_provisioning_errors.clear();
+            if let Some(etag) = self.put_rfi_if(&next, Some(&stored.etag)).await? {
+                return Ok(Stored { value: next, etag });
+            }
+        }
+        Err(StoreError::Contention)
+    }
+
+    /// Records which account serves a tenant (best effort: no RFI, nothing to link).
+    pub async fn link_rfi(&self, tenant: &str, account: &str) -> Result<(), StoreError> {
+        let mut p = Placeholders::default();
+        let update =
+            format!("SET {} = {}", p.path(&format!("{DOC}.accountName")), p.value(AttributeValue::S(account.into())));
+        let cond = format!("attribute_exists({})", p.path(PK));
+        let result = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(keys::rfi(tenant)))
+            .update_expression(update)
+            .condition_expression(cond)
+            .set_expression_attribute_names(p.names_opt())
+            .set_expression_attribute_values(p.values_opt())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(e.as_service_error(), Some(UpdateItemError::ConditionalCheckFailedException(_))) => {
+                Ok(())
+            }
+            Err(e) => Err(StoreError::backend(e)),
+        }
+    }
+}

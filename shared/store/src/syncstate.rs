@@ -1,0 +1,394 @@
+//! What the sync keeps between and during runs: the lease, open backend orders, releases still
+//! to send, run reports, the queue of pending items, and the results it writes back.
+
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::AttributeValue;
+use futures::stream::{self, StreamExt};
+use serde::{Deserialize, Serialize};
+
+use switchboard_domain::number::AssignmentStatus;
+use switchboard_domain::{Account, ErrorDetail, Number, ProvisioningStatus};
+
+use crate::batch::{self, Item};
+use crate::error::StoreError;
+use crate::expr::Placeholders;
+use crate::keys::{self, Queue, DOC, ETAG, GSI3PK, GSI3SK, PK};
+use crate::paging::{Listing, Page, PageRequest};
+use crate::{item, new_etag, Repository, Stored};
+
+/// Conditional writes in flight at once when the sync writes results back.
+const WRITE_CONCURRENCY: usize = 16;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderedNumber {
+    pub telephone_number: String,
+    /// The number's entity tag when it was sent; a result only lands if it is still this.
+    pub etag: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OpenOrder {
+    pub id: String,
+    /// `upload` | `release`
+    pub kind: String,
+    pub tenant_id: String,
+    pub account_name: String,
+    pub numbers: Vec<OrderedNumber>,
+    pub created_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingRelease {
+    pub tenant_id: String,
+    pub telephone_number: String,
+    pub account_name: String,
+}
+
+/// What the sync learned about one number.
+#[derive(Debug, Clone)]
+pub struct NumberResult {
+    pub telephone_number: String,
+    /// Only land if the number still has this tag (`None`: whatever it has now).
+    pub expected_etag: Option<String>,
+    /// `None` clears the status (the number is not synced at all).
+    pub status: Option<ProvisioningStatus>,
+    pub errors: Vec<ErrorDetail>,
+    /// What the backend reports of the number, mirrored onto its Teams configuration.
+    pub mirror: Option<Mirror>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Mirror {
+    pub assignment_status: Option<AssignmentStatus>,
+    pub acquired_capabilities: Vec<String>,
+    pub available_capabilities: Vec<String>,
+}
+
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+fn build_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(format!("building request: {e}"))
+}
+
+impl Repository {
+    /// Takes the sync lease if it is free, expired or already ours.
+    pub async fn acquire_lease(&self, owner: &str, ttl_secs: u64) -> Result<bool, StoreError> {
+        let now = now_ms() / 1000;
+        let mut item = keys::lease();
+        item.insert("owner".into(), AttributeValue::S(owner.into()));
+        item.insert("leaseUntil".into(), AttributeValue::N((now + ttl_secs).to_string()));
+        let mut p = Placeholders::default();
+        let cond = format!(
+            "attribute_not_exists({}) OR {} < {} OR {} = {}",
+            p.path(PK),
+            p.path("leaseUntil"),
+            p.value(AttributeValue::N(now.to_string())),
+            p.path("owner"),
+            p.value(AttributeValue::S(owner.into()))
+        );
+        let result = self
+            .client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .condition_expression(cond)
+            .set_expression_attribute_names(p.names_opt())
+            .set_expression_attribute_values(p.values_opt())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if matches!(e.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {
+                Ok(false)
+            }
+            Err(e) => Err(StoreError::backend(e)),
+        }
+    }
+
+    pub async fn release_lease(&self, owner: &str) -> Result<(), StoreError> {
+        let mut p = Placeholders::default();
+        let cond = format!("{} = {}", p.path("owner"), p.value(AttributeValue::S(owner.into())));
+        let result = self
+            .client()
+            .delete_item()
+            .table_name(self.table())
+            .set_key(Some(keys::lease()))
+            .condition_expression(cond)
+            .set_expression_attribute_names(p.names_opt())
+            .set_expression_attribute_values(p.values_opt())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(e.as_service_error(), Some(DeleteItemError::ConditionalCheckFailedException(_))) => {
+                Ok(())
+            }
+            Err(e) => Err(StoreError::backend(e)),
+        }
+    }
+
+    async fn put_plain(&self, item: Item) -> Result<(), StoreError> {
+        self.client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(StoreError::backend)?;
+        Ok(())
+    }
+
+    async fn delete_plain(&self, key: Item) -> Result<(), StoreError> {
+        self.client()
+            .delete_item()
+            .table_name(self.table())
+            .set_key(Some(key))
+            .send()
+            .await
+            .map_err(StoreError::backend)?;
+        Ok(())
+    }
+
+    /// Every item of a listing (for the sync's own bounded queues).
+    pub async fn all_items(&self, listing: &Listing) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self.query_page(listing, &PageRequest { page_size: 500, start, ..Default::default() }).await?;
+            out.extend(page.items);
+            match page.next {
+                Some(n) => start = Some(n),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    pub async fn put_order(&self, order: &OpenOrder) -> Result<(), StoreError> {
+        self.put_plain(item::record_item(keys::order(&order.id), order)?).await
+    }
+
+    pub async fn open_orders(&self) -> Result<Vec<OpenOrder>, StoreError> {
+        self.all_items(&Listing::Orders).await?.iter().map(item::record).collect()
+    }
+
+    pub async fn close_order(&self, id: &str) -> Result<(), StoreError> {
+        self.delete_plain(keys::order(id)).await
+    }
+
+    pub async fn pending_releases(&self) -> Result<Vec<PendingRelease>, StoreError> {
+        self.all_items(&Listing::Releases).await?.iter().map(item::record).collect()
+    }
+
+    pub async fn release_sent(&self, r: &PendingRelease) -> Result<(), StoreError> {
+        self.delete_plain(keys::release(&r.tenant_id, &r.telephone_number)).await
+    }
+
+    /// Stores a run report (kept for `ttl_days`).
+    pub async fn put_sync_run<T: Serialize>(
+        &self,
+        started_ms: u64,
+        id: &str,
+        report: &T,
+        ttl_days: u64,
+    ) -> Result<(), StoreError> {
+        let mut item = item::record_item(keys::sync_run(started_ms, id), report)?;
+        item.insert(keys::EXPIRES_AT.into(), AttributeValue::N((started_ms / 1000 + ttl_days * 86_400).to_string()));
+        self.put_plain(item).await
+    }
+
+    pub async fn list_sync_runs(&self, req: &PageRequest) -> Result<Page<serde_json::Value>, StoreError> {
+        self.query_page(&Listing::SyncRuns, req).await?.map(|i| item::record(&i))
+    }
+
+    /// The keys of up to `limit` pending items of one kind, oldest queue position first.
+    async fn pending_keys(&self, queue: Queue, limit: usize) -> Result<Vec<Item>, StoreError> {
+        let page =
+            self.query_page(&Listing::Pending(queue), &PageRequest { page_size: limit, ..Default::default() }).await?;
+        Ok(page.items.into_iter().map(|i| i.into_iter().filter(|(k, _)| k == PK || k == keys::SK).collect()).collect())
+    }
+
+    pub async fn pending_numbers(&self, limit: usize) -> Result<Vec<Stored<Number>>, StoreError> {
+        let keys = self.pending_keys(Queue::Numbers, limit).await?;
+        let items = batch::get_all(self.client(), self.table(), keys).await?;
+        let mut numbers: Vec<Stored<Number>> = items.iter().map(item::number).collect::<Result<_, _>>()?;
+        numbers.retain(|n| n.value.service_provisioning_status == Some(ProvisioningStatus::Pending));
+        numbers.sort_by(|a, b| a.value.telephone_number.cmp(&b.value.telephone_number));
+        Ok(numbers)
+    }
+
+    pub async fn pending_accounts(&self, limit: usize) -> Result<Vec<String>, StoreError> {
+        let keys = self.pending_keys(Queue::Accounts, limit).await?;
+        Ok(keys
+            .iter()
+            .filter_map(|k| item::string(k, PK))
+            .filter_map(|pk| pk.strip_prefix("ACCT#").map(str::to_string))
+            .collect())
+    }
+
+    pub async fn pending_rfis(&self, limit: usize) -> Result<Vec<String>, StoreError> {
+        let keys = self.pending_keys(Queue::Rfis, limit).await?;
+        Ok(keys
+            .iter()
+            .filter_map(|k| item::string(k, PK))
+            .filter_map(|pk| pk.strip_prefix("RFI#").map(str::to_string))
+            .collect())
+    }
+
+    /// Every account (the sync walks them all; accounts are few next to numbers).
+    pub async fn all_accounts(&self) -> Result<Vec<Stored<Account>>, StoreError> {
+        self.all_items(&Listing::Accounts).await?.iter().map(item::account).collect()
+    }
+
+    /// Every number of an account.
+    pub async fn account_numbers(&self, account: &str) -> Result<Vec<Stored<Number>>, StoreError> {
+        self.all_items(&Listing::AccountNumbers(account.to_string())).await?.iter().map(item::number).collect()
+    }
+
+    /// Writes sync results onto numbers. A result whose number changed since it was read (other
+    /// tag) is skipped: the newer change is still pending and goes next run. Returns how many landed.
+    pub async fn apply_number_results(&self, results: Vec<NumberResult>) -> Result<usize, StoreError> {
+        let mut landed = 0;
+        for chunk in results.chunks(batch::GET_LIMIT) {
+            let keys = chunk.iter().map(|r| keys::number(&r.telephone_number)).collect();
+            let current: std::collections::HashMap<String, Item> = batch::get_all(self.client(), self.table(), keys)
+                .await?
+                .into_iter()
+                .filter_map(|i| item::number(&i).ok().map(|n| (n.value.telephone_number, i)))
+                .collect();
+            let writes = chunk.iter().filter_map(|r| {
+                let item = current.get(&r.telephone_number)?;
+                let etag = item::etag(item)?;
+                if r.expected_etag.as_ref().is_some_and(|e| *e != etag) {
+                    return None;
+                }
+                let mut n = item::number(item).ok()?.value;
+                n.service_provisioning_status = r.status;
+                n.service_provisioning_errors = r.errors.clone();
+                if let Some(m) = &r.mirror {
+                    let sd = &mut n.service_details;
+                    for svc in [&mut sd.teams_operator_connect, &mut sd.teams_phone_mobile]
+                        .into_iter()
+                        .flatten()
+                        .filter(|s| s.enabled)
+                    {
+                        svc.assignment_status = m.assignment_status.or(svc.assignment_status);
+                        let cfg = svc.configuration.get_or_insert_with(Default::default);
+                        cfg.acquired_capabilities = m.acquired_capabilities.clone();
+                        cfg.available_capabilities = m.available_capabilities.clone();
+                    }
+                }
+                Some((n, etag))
+            });
+            let outcomes: Vec<Result<bool, StoreError>> = stream::iter(writes.collect::<Vec<_>>())
+                .map(|(n, etag)| async move { self.replace_number_if(&n, &etag).await })
+                .buffer_unordered(WRITE_CONCURRENCY)
+                .collect()
+                .await;
+            for o in outcomes {
+                if o? {
+                    landed += 1;
+                }
+            }
+        }
+        Ok(landed)
+    }
+
+    /// Replaces a number's item if its tag is still `expected` (counters unchanged: same services).
+    async fn replace_number_if(&self, n: &Number, expected: &str) -> Result<bool, StoreError> {
+        let mut p = Placeholders::default();
+        let cond = format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(expected.into())));
+        let result = self
+            .client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item::number_item(n, &new_etag())?))
+            .condition_expression(cond)
+            .set_expression_attribute_names(p.names_opt())
+            .set_expression_attribute_values(p.values_opt())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if matches!(e.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {
+                Ok(false)
+            }
+            Err(e) => Err(StoreError::backend(e)),
+        }
+    }
+
+    /// Sets an account's sync status (and takes it out of the queue) if its tag is still `expected`.
+    pub async fn set_account_sync(
+        &self,
+        name: &str,
+        expected: &str,
+        status: Option<ProvisioningStatus>,
+        errors: &[ErrorDetail],
+    ) -> Result<bool, StoreError> {
+        let current = match self.get_account_item(name).await? {
+            Some(i) if item::etag(&i).as_deref() == Some(expected) => i,
+            _ => return Ok(false),
+        };
+        let mut account = item::account(&current)?.value;
+        account.clear_read_only();
+        account.service_provisioning_status = status;
+        account.service_provisioning_errors = errors.to_vec();
+        let mut p = Placeholders::default();
+        let update = format!(
+            "SET {} = {}, {} = {} REMOVE {}, {}",
+            p.path(DOC),
+            p.value(item::to_doc(&account)?),
+            p.path(ETAG),
+            p.value(AttributeValue::S(new_etag())),
+            p.path(GSI3PK),
+            p.path(GSI3SK)
+        );
+        let cond = format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(expected.into())));
+        let result = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(keys::account(name)))
+            .update_expression(update)
+            .condition_expression(cond)
+            .set_expression_attribute_names(p.names_opt())
+            .set_expression_attribute_values(p.values_opt())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(StoreError::backend(e)),
+        }
+    }
+}
+
+/// A release tombstone as a transaction action: written with the number's delete so a synced
+/// number deleted here is released upstream even if the process stops right after.
+pub(crate) fn release_put(
+    table: &str,
+    r: &PendingRelease,
+) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
+    let item = item::record_item(keys::release(&r.tenant_id, &r.telephone_number), r)?;
+    Ok(aws_sdk_dynamodb::types::TransactWriteItem::builder()
+        .put(
+            aws_sdk_dynamodb::types::Put::builder()
+                .table_name(table)
+                .set_item(Some(item))
+                .build()
+                .map_err(build_err)?,
+        )
+        .build())
+}
