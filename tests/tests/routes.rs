@@ -60,6 +60,8 @@ fn every_function_crate_is_routed() {
     let functions: BTreeSet<String> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../functions"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        // Not behind the gateway: the scheduled sync.
+        .filter(|f| f != "sync")
         .collect();
     let routed: BTreeSet<String> = ROUTES.iter().map(|r| r.function.to_string()).collect();
     assert_eq!(functions, routed);

@@ -7,6 +7,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use tracing::Instrument;
 
+use switchboard_backend::{Backend, BackendConfig, HttpBackend};
 use switchboard_store::Repository;
 
 use crate::auth::Authenticator;
@@ -15,21 +16,33 @@ use crate::response::{self, HttpResponse};
 use crate::routes::Op;
 use crate::{ops, request};
 
-/// What every handler needs: the repository and the authenticator. Cheap to clone.
-#[derive(Clone, Debug)]
+/// What every handler needs: the repository, the authenticator, and (for the Teams actions)
+/// the backend service. Cheap to clone.
+#[derive(Clone)]
 pub struct App {
     pub repo: Repository,
     pub auth: Arc<Authenticator>,
+    pub backend: Option<Arc<dyn Backend>>,
 }
 
 impl App {
     pub fn new(repo: Repository, auth: Authenticator) -> Self {
-        App { repo, auth: Arc::new(auth) }
+        App { repo, auth: Arc::new(auth), backend: None }
+    }
+
+    pub fn with_backend(mut self, backend: Arc<dyn Backend>) -> Self {
+        self.backend = Some(backend);
+        self
     }
 
     pub async fn from_env() -> Result<Self, String> {
         let client = switchboard_store::client_from_env().await;
-        Ok(App::new(Repository::new(client, switchboard_store::table_name_from_env()), Authenticator::from_env()?))
+        let app =
+            App::new(Repository::new(client, switchboard_store::table_name_from_env()), Authenticator::from_env()?);
+        Ok(match BackendConfig::from_env() {
+            Some(cfg) => app.with_backend(Arc::new(HttpBackend::new(cfg).map_err(|e| e.to_string())?)),
+            None => app,
+        })
     }
 
     /// Handles one request of `op`. Never fails: every error becomes an HTTP response here.

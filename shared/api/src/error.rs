@@ -79,7 +79,7 @@ impl ApiError {
         e
     }
 
-    fn unavailable(code: &str, message: &str) -> Self {
+    pub(crate) fn unavailable(code: &str, message: &str) -> Self {
         let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message, None);
         e.retry_after = Some(1);
         e
@@ -98,6 +98,22 @@ impl From<DomainError> for ApiError {
             DomainError::Invalid(errors) => ApiError::invalid(errors),
             DomainError::Conflict { code, target, message } => {
                 Self::new(StatusCode::CONFLICT, code, message, Some(&target))
+            }
+        }
+    }
+}
+
+impl From<switchboard_backend::BackendError> for ApiError {
+    fn from(e: switchboard_backend::BackendError) -> Self {
+        use switchboard_backend::BackendError as B;
+        match e {
+            B::Status { status: 404, code, message } => Self::new(StatusCode::NOT_FOUND, &code, message, None),
+            B::Status { status, code, message } if (400..500).contains(&status) => {
+                Self::new(StatusCode::BAD_GATEWAY, &code, format!("the backend service refused: {message}"), None)
+            }
+            other => {
+                tracing::warn!(error = %other, "backend service unavailable");
+                Self::unavailable("BackendUnavailable", "the backend service could not answer; retry")
             }
         }
     }

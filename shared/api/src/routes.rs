@@ -20,6 +20,12 @@ pub enum Op {
     NumbersGet,
     NumbersPut,
     NumbersDelete,
+    RfisList,
+    RfisGet,
+    RfisPatch,
+    CivicAddressesList,
+    CivicAddressesGet,
+    SyncRunsList,
 }
 
 pub struct Route {
@@ -55,6 +61,27 @@ pub const ROUTES: &[Route] = &[
         method: "DELETE",
         path: "/accounts/{accountName}/numbers/{telephoneNumber}",
     },
+    Route { op: Op::RfisList, function: "rfis-list", method: "GET", path: "/teamsRequestsForInformation" },
+    Route { op: Op::RfisGet, function: "rfis-get", method: "GET", path: "/teamsRequestsForInformation/{tenantId}" },
+    Route {
+        op: Op::RfisPatch,
+        function: "rfis-patch",
+        method: "PATCH",
+        path: "/teamsRequestsForInformation/{tenantId}",
+    },
+    Route {
+        op: Op::CivicAddressesList,
+        function: "civic-addresses-list",
+        method: "GET",
+        path: "/accounts/{accountName}/teamsCivicAddresses",
+    },
+    Route {
+        op: Op::CivicAddressesGet,
+        function: "civic-addresses-get",
+        method: "GET",
+        path: "/accounts/{accountName}/teamsCivicAddresses/{civicAddressId}",
+    },
+    Route { op: Op::SyncRunsList, function: "sync-runs-list", method: "GET", path: "/syncRuns" },
 ];
 
 impl Op {
@@ -66,10 +93,17 @@ impl Op {
     /// The permission this request needs.
     pub fn permission(self, req: &Request) -> Result<Permission, ApiError> {
         Ok(match self {
-            Op::AccountsList | Op::AccountsGet | Op::NumbersList | Op::NumbersListAll | Op::NumbersGet => {
-                Permission::Read
-            }
-            Op::AccountsPut | Op::NumbersPut => Permission::Write,
+            Op::AccountsList
+            | Op::AccountsGet
+            | Op::NumbersList
+            | Op::NumbersListAll
+            | Op::NumbersGet
+            | Op::RfisList
+            | Op::RfisGet
+            | Op::CivicAddressesList
+            | Op::CivicAddressesGet
+            | Op::SyncRunsList => Permission::Read,
+            Op::AccountsPut | Op::NumbersPut | Op::RfisPatch => Permission::Write,
             Op::AccountsDelete | Op::NumbersDelete => Permission::Delete,
             Op::AccountActions => Action::from_request(req)?.1.permission(),
         })

@@ -133,6 +133,10 @@ impl Repository {
                 let old = out.attributes.filter(|a| a.contains_key(ETAG));
                 let written = if old.is_some() { Written::Replaced } else { Written::Created };
                 account.set_counts(&old.as_ref().map(item::counts).unwrap_or_default());
+                // An account created for a consent is linked to its request for information.
+                if let Some(tenant) = account.teams_tenant_id() {
+                    self.link_rfi(tenant, &account.name).await?;
+                }
                 Ok((written, Stored { value: account, etag }))
             }
             Err(err) => match err.as_service_error() {

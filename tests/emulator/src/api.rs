@@ -132,11 +132,9 @@ pub struct Numbers<T> {
     numbers: Vec<T>,
 }
 
-fn check_batch(n: usize) -> Result<(), Response> {
-    if n == 0 || n > 100 {
-        return Err(error(StatusCode::BAD_REQUEST, "InvalidBatch", format!("1 to 100 numbers per order, not {n}")));
-    }
-    Ok(())
+/// The refusal of a batch of `n` numbers, if it is out of bounds.
+fn batch_refusal(n: usize) -> Option<Response> {
+    (n == 0 || n > 100).then(|| error(StatusCode::BAD_REQUEST, "InvalidBatch", format!("1 to 100 numbers per order, not {n}")))
 }
 
 pub async fn upload(
@@ -146,7 +144,7 @@ pub async fn upload(
     Json(body): Json<Numbers<UploadNumber>>,
 ) -> Response {
     gated!(shared, headers);
-    if let Err(r) = check_batch(body.numbers.len()) {
+    if let Some(r) = batch_refusal(body.numbers.len()) {
         return r;
     }
     let mut s = lock!(shared);
@@ -162,7 +160,7 @@ pub async fn release(
     Json(body): Json<Numbers<String>>,
 ) -> Response {
     gated!(shared, headers);
-    if let Err(r) = check_batch(body.numbers.len()) {
+    if let Some(r) = batch_refusal(body.numbers.len()) {
         return r;
     }
     let mut s = lock!(shared);

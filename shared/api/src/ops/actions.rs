@@ -23,15 +23,24 @@ pub const MAX_BATCH: usize = 100;
 pub enum Action {
     CreateOrUpdateNumbers,
     DeleteNumbers,
+    GetTeamsCapabilityPlans,
+    GetTeamsAvailableCapabilities,
 }
 
 impl Action {
-    pub const ALL: [Action; 2] = [Action::CreateOrUpdateNumbers, Action::DeleteNumbers];
+    pub const ALL: [Action; 4] = [
+        Action::CreateOrUpdateNumbers,
+        Action::DeleteNumbers,
+        Action::GetTeamsCapabilityPlans,
+        Action::GetTeamsAvailableCapabilities,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Action::CreateOrUpdateNumbers => "createOrUpdateNumbers",
             Action::DeleteNumbers => "deleteNumbers",
+            Action::GetTeamsCapabilityPlans => "getTeamsCapabilityPlans",
+            Action::GetTeamsAvailableCapabilities => "getTeamsAvailableCapabilities",
         }
     }
 
@@ -39,6 +48,7 @@ impl Action {
         match self {
             Action::CreateOrUpdateNumbers => Permission::Write,
             Action::DeleteNumbers => Permission::Delete,
+            Action::GetTeamsCapabilityPlans | Action::GetTeamsAvailableCapabilities => Permission::Read,
         }
     }
 
@@ -83,6 +93,8 @@ pub async fn post(app: &App, req: Request) -> Result {
     match action {
         Action::CreateOrUpdateNumbers => create_or_update(app, &req, &account).await,
         Action::DeleteNumbers => delete(app, &req, &account).await,
+        Action::GetTeamsCapabilityPlans => capability_plans(app, &account).await,
+        Action::GetTeamsAvailableCapabilities => available_capabilities(app, &req, &account).await,
     }
 }
 
@@ -146,4 +158,54 @@ async fn delete(app: &App, req: &Request, account: &str) -> Result {
     let tns: Vec<&str> = batch.numbers.iter().map(|n| n.telephone_number.as_str()).collect();
     app.repo.delete_numbers(account, &tns).await?;
     Ok(response::empty(StatusCode::NO_CONTENT))
+}
+
+/// The account's Teams tenant and the backend, or why the Teams actions can't run.
+async fn teams_backend(
+    app: &App,
+    account: &str,
+) -> std::result::Result<(String, std::sync::Arc<dyn switchboard_backend::Backend>), ApiError> {
+    let tenant = app.repo.account_tenant(account).await?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "NoTeamsTenant",
+            format!("account {account:?} has no serviceDetails.teamsTenantId"),
+            Some("serviceDetails.teamsTenantId"),
+        )
+    })?;
+    let backend = app.backend.clone().ok_or_else(|| {
+        let mut e = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "BackendNotConfigured",
+            "no backend service is configured (BACKEND_URL)",
+            None,
+        );
+        e.retry_after = Some(60);
+        e
+    })?;
+    Ok((tenant, backend))
+}
+
+async fn capability_plans(app: &App, account: &str) -> Result {
+    let (tenant, backend) = teams_backend(app, account).await?;
+    let plans = backend.capability_plans(&tenant).await?;
+    Ok(response::json(StatusCode::OK, &plans))
+}
+
+async fn available_capabilities(app: &App, req: &Request, account: &str) -> Result {
+    let batch: BatchNumberIds = json_body(req, "application/json")?;
+    check_batch_size(batch.numbers.len())?;
+    let mut errors = Vec::new();
+    for (i, n) in batch.numbers.iter().enumerate() {
+        if let Err(e) = telephone::validate(&format!("numbers[{i}].telephoneNumber"), &n.telephone_number) {
+            errors.push(e);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    let (tenant, backend) = teams_backend(app, account).await?;
+    let tns: Vec<String> = batch.numbers.into_iter().map(|n| n.telephone_number).collect();
+    let caps = backend.available_capabilities(&tenant, &tns).await?;
+    Ok(response::json(StatusCode::OK, &caps))
 }

@@ -2,7 +2,10 @@
 
 pub mod accounts;
 pub mod actions;
+pub mod civic;
 pub mod numbers;
+pub mod rfis;
+pub mod sync_runs;
 
 use lambda_http::http::StatusCode;
 use lambda_http::Request;
@@ -29,11 +32,17 @@ pub async fn call(op: Op, app: &App, req: Request) -> Result {
         Op::NumbersGet => numbers::get(app, req).await,
         Op::NumbersPut => numbers::put(app, req).await,
         Op::NumbersDelete => numbers::delete(app, req).await,
+        Op::RfisList => rfis::list(app, req).await,
+        Op::RfisGet => rfis::get(app, req).await,
+        Op::RfisPatch => rfis::patch(app, req).await,
+        Op::CivicAddressesList => civic::list(app, req).await,
+        Op::CivicAddressesGet => civic::get(app, req).await,
+        Op::SyncRunsList => sync_runs::list(app, req).await,
     }
 }
 
 /// A GET of one resource: 304 when `If-None-Match` holds its tag, 412 when `If-Match` doesn't.
-fn read_response<T: serde::Serialize>(req: &Request, stored: &Stored<T>) -> Result {
+pub(crate) fn read_response<T: serde::Serialize>(req: &Request, stored: &Stored<T>) -> Result {
     match request::precondition(req) {
         switchboard_store::Precondition::IfNoneMatch(t) if t == "*" || t == stored.etag => {
             let mut r = response::empty(StatusCode::NOT_MODIFIED);

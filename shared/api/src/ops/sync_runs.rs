@@ -1,0 +1,13 @@
+//! `GET /syncRuns`: the sync's run reports, newest first.
+
+use lambda_http::Request;
+
+use super::Result;
+use crate::app::App;
+use crate::paging::{list_params, list_response};
+
+pub async fn list(app: &App, req: Request) -> Result {
+    let params = list_params(&req, &[])?;
+    let page = app.repo.list_sync_runs(&params.page).await?;
+    Ok(list_response(&req, &params, page, None))
+}

@@ -1,0 +1,91 @@
+//! The run report: what a run pulled, pushed and retried, and the drift it found.
+
+use serde::Serialize;
+
+use switchboard_backend::CallStats;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum RunStatus {
+    /// Everything it set out to do is done.
+    Succeeded,
+    /// It stopped early (deadline) or some steps failed; the next run carries on.
+    Partial,
+    /// Another run held the lease.
+    Skipped,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum DriftKind {
+    ConsentSuspended,
+    ConsentRemoved,
+    ConsentReactivated,
+    /// A complete pull no longer lists a consent we have (kept, not deleted).
+    ConsentMissing,
+    /// The enterprise released a number we had synced.
+    NumberReleased,
+    /// The backend reports a different assignment for a number.
+    AssignmentChanged,
+    CivicAddressChanged,
+    CivicAddressRemoved,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Drift {
+    pub kind: DriftKind,
+    pub tenant_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub telephone_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub civic_address_id: Option<String>,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pulled {
+    pub consents: usize,
+    pub civic_addresses: usize,
+    pub tenant_numbers: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pushed {
+    pub upload_orders: usize,
+    pub numbers_uploaded: usize,
+    pub release_orders: usize,
+    pub numbers_released: usize,
+    pub relationships: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Results {
+    pub numbers_synced: usize,
+    pub numbers_failed: usize,
+    pub accounts_synced: usize,
+    pub accounts_failed: usize,
+    pub orders_completed: usize,
+    pub orders_open: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncReport {
+    pub id: String,
+    pub started_ms: u64,
+    pub finished_ms: u64,
+    pub status: RunStatus,
+    pub stopped_early: bool,
+    pub pulled: Pulled,
+    pub pushed: Pushed,
+    pub results: Results,
+    pub drift: Vec<Drift>,
+    pub errors: Vec<String>,
+    pub upstream: CallStats,
+}
