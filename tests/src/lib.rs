@@ -211,3 +211,144 @@ pub fn dr_number(account: &str, tn: &str) -> Value {
 pub fn uk_numbers(start: u64, count: u64) -> Vec<String> {
     (start..start + count).map(|i| format!("+44207{i:07}")).collect()
 }
+
+/// The stack plus the backend emulator, with the API's Teams actions and the sync wired to it.
+pub mod flow {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
+    use switchboard_backend::{BackendConfig, HttpBackend};
+    use switchboard_emulator::{Config, Emulator};
+    use switchboard_sync::{Deadline, SyncConfig, SyncReport};
+
+    pub const TENANT: &str = "a7f4bd5c-2f0e-4f0b-9a3e-1c2d3e4f5a6b";
+
+    pub struct Flow {
+        pub stack: Stack,
+        pub emu: Emulator,
+        pub backend: Arc<HttpBackend>,
+        pub sync: SyncConfig,
+        pub http: reqwest::Client,
+    }
+
+    impl Flow {
+        pub async fn start(config: Config) -> Flow {
+            let mut stack = Stack::start().await;
+            let emu = Emulator::start("127.0.0.1:0", config).await.expect("emulator");
+            let mut cfg = BackendConfig::new(emu.url());
+            // Stay under the emulator's limit (its config says how far).
+            cfg.requests_per_minute = 60_000;
+            cfg.timeout = Duration::from_millis(1000);
+            let backend = Arc::new(HttpBackend::new(cfg).expect("backend"));
+            stack.app = stack.app.clone().with_backend(backend.clone());
+            let sync = SyncConfig { poll_rounds: 3, poll_pause: Duration::from_millis(20), ..SyncConfig::default() };
+            Flow { stack, emu, backend, sync, http: reqwest::Client::new() }
+        }
+
+        /// Paces our client at `per_minute` (keep it under the emulator's `rateLimitPerMinute`).
+        pub fn pace(&mut self, per_minute: u32) {
+            let mut cfg = BackendConfig::new(self.emu.url());
+            cfg.requests_per_minute = per_minute;
+            cfg.timeout = Duration::from_millis(1000);
+            self.backend = Arc::new(HttpBackend::new(cfg).expect("backend"));
+        }
+
+        pub async fn sync(&self) -> SyncReport {
+            switchboard_sync::run(self.stack.repo(), self.backend.as_ref(), Deadline::none(), &self.sync)
+                .await
+                .expect("sync run")
+        }
+
+        /// Runs the sync until nothing is pending or in flight, at most `max` times.
+        pub async fn sync_until_settled(&self, max: usize) -> Vec<SyncReport> {
+            let mut reports = Vec::new();
+            for _ in 0..max {
+                let r = self.sync().await;
+                reports.push(r);
+                let pending = self.stack.repo().pending_numbers(1).await.unwrap();
+                let open = self.stack.repo().open_orders().await.unwrap();
+                let releases = self.stack.repo().pending_releases().await.unwrap();
+                if pending.is_empty() && open.is_empty() && releases.is_empty() {
+                    break;
+                }
+            }
+            reports
+        }
+
+        pub async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+            let mut req = self.http.request(method.parse().unwrap(), format!("{}{path}", self.emu.url()));
+            if let Some(b) = body {
+                req = req.json(&b);
+            }
+            let resp = req.send().await.expect("emulator admin");
+            assert!(resp.status().is_success(), "{method} {path}: {}", resp.status());
+            resp.json().await.unwrap_or(Value::Null)
+        }
+
+        pub async fn consent(&self, tenant: &str, countries: &[&str]) {
+            self.admin(
+                "POST",
+                "/admin/consents",
+                Some(
+                    serde_json::json!({"tenantId": tenant, "companyName": "Contoso", "consentedCountries": countries}),
+                ),
+            )
+            .await;
+        }
+
+        pub async fn tenant_numbers(&self, tenant: &str) -> Vec<String> {
+            let v = self.admin("GET", &format!("/admin/tenants/{tenant}/numbers"), None).await;
+            v["value"].as_array().unwrap().iter().map(|n| n["telephoneNumber"].as_str().unwrap().to_string()).collect()
+        }
+
+        /// A syncing Operator Connect account for `tenant`.
+        pub async fn syncing_account(&self, name: &str, tenant: &str) {
+            let body = serde_json::json!({"name": name, "serviceDetails": {"teamsTenantId": tenant,
+                "teamsOperatorConnect": {"enabled": true, "syncEnabled": true},
+                "teamsDirectRouting": {"enabled": true, "syncEnabled": false}}});
+            let r = self.stack.admin("PUT", &format!("/accounts/{name}"), Some(body)).await;
+            assert!(r.status.is_success(), "{:?}", r.body);
+        }
+
+        /// Uploads Operator Connect numbers through the API, 100 per batch.
+        pub async fn add_oc_numbers(&self, account: &str, tns: &[String]) {
+            for chunk in tns.chunks(100) {
+                let numbers: Vec<Value> = chunk
+                    .iter()
+                    .map(|tn| serde_json::json!({"telephoneNumber": tn, "accountName": account, "serviceDetails": {"teamsOperatorConnect": {"enabled": true,
+                        "configuration": {"usage": "CallingUserAssignment", "choosableCapabilities": ["InboundCalling", "OutboundCalling"], "allowTenantAddressUpdate": true}}}}))
+                    .collect();
+                let r = self
+                    .stack
+                    .admin(
+                        "POST",
+                        &format!("/accounts/{account}:createOrUpdateNumbers"),
+                        Some(serde_json::json!({"numbers": numbers})),
+                    )
+                    .await;
+                assert_eq!(r.status, 200, "{:?}", r.body);
+            }
+        }
+
+        /// Every number of an account as the API shows it.
+        pub async fn numbers(&self, account: &str) -> Vec<Value> {
+            let r = self.stack.admin("GET", &format!("/accounts/{account}/numbers?maxpagesize=500"), None).await;
+            let mut out: Vec<Value> = r.body["value"].as_array().unwrap().clone();
+            let mut next = r.body["nextLink"].as_str().map(str::to_string);
+            while let Some(link) = next {
+                let r = self
+                    .stack
+                    .send_raw("GET", link.trim_start_matches("http://localhost"), Some(&token(ADMIN)), None, &[])
+                    .await;
+                out.extend(r.body["value"].as_array().unwrap().iter().cloned());
+                next = r.body["nextLink"].as_str().map(str::to_string);
+            }
+            out
+        }
+    }
+
+    /// US numbers (the consent in the tests covers US).
+    pub fn us_numbers(start: u64, count: u64) -> Vec<String> {
+        (start..start + count).map(|i| format!("+1510585{i:04}")).collect()
+    }
+}

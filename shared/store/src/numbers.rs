@@ -286,9 +286,14 @@ impl Repository {
             if !pre.allows_write(Some(&etag)) {
                 return Err(StoreError::PreconditionFailed);
             }
+            let number = item::number(&existing)?.value;
             let mut delta = ServiceCounts::default();
-            delta.sub(&item::number(&existing)?.value.counts());
-            let actions = vec![self.delete_action(tn, &etag)?, self.counter_action(account, &delta, -1, &[])?];
+            delta.sub(&number.counts());
+            let owner = self.get_account_item(account).await?.map(|i| item::account(&i)).transpose()?;
+            let mut actions = vec![self.delete_action(tn, &etag)?, self.counter_action(account, &delta, -1, &[])?];
+            if let Some(r) = release_for(owner.as_ref().map(|o| &o.value), &number) {
+                actions.push(release_put(self.table(), &r)?);
+            }
             if self.transact(actions).await? {
                 return Ok(());
             }

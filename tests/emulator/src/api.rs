@@ -134,7 +134,8 @@ pub struct Numbers<T> {
 
 /// The refusal of a batch of `n` numbers, if it is out of bounds.
 fn batch_refusal(n: usize) -> Option<Response> {
-    (n == 0 || n > 100).then(|| error(StatusCode::BAD_REQUEST, "InvalidBatch", format!("1 to 100 numbers per order, not {n}")))
+    (n == 0 || n > 100)
+        .then(|| error(StatusCode::BAD_REQUEST, "InvalidBatch", format!("1 to 100 numbers per order, not {n}")))
 }
 
 pub async fn upload(

@@ -1,0 +1,341 @@
+//! Flow-through provisioning: the sync against the backend emulator (real HTTP) on the real engine.
+
+use serde_json::json;
+use switchboard_emulator::Config;
+use switchboard_sync::{DriftKind, RunStatus};
+use switchboard_tests::flow::*;
+use switchboard_tests::*;
+
+fn quiet() -> Config {
+    Config { rate_limit_per_minute: 100_000, polls_to_complete: 2, ..Config::default() }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consent_to_synced_numbers_then_drift() {
+    let f = Flow::start(quiet()).await;
+    f.consent(TENANT, &["US"]).await;
+    let r = f.sync().await;
+    assert_eq!(r.status, RunStatus::Succeeded, "{:?}", r.errors);
+    let rfi = f.stack.admin("GET", &format!("/teamsRequestsForInformation/{TENANT}"), None).await;
+    assert_eq!(rfi.status, 200);
+    assert_eq!(rfi.body["status"], "active");
+    assert_eq!(rfi.body["customerRelationship"]["status"], "ConsentAcknowledged");
+
+    let patch = json!({"customerRelationship": {"status": "AgreementSigned", "ticketId": "CRM-42"}});
+    let r = f
+        .stack
+        .send(
+            "PATCH",
+            &format!("/teamsRequestsForInformation/{TENANT}"),
+            Some(&token(ADMIN)),
+            Some(patch),
+            &[("content-type", "application/merge-patch+json")],
+        )
+        .await;
+    assert_eq!((r.status.as_u16(), r.body["serviceProvisioningStatus"].as_str()), (200, Some("pending")));
+    f.sync().await;
+    let consent = f.admin("GET", "/admin/stats", None).await;
+    assert!(consent["requests"].as_u64().unwrap() > 0);
+    let rfi = f.stack.admin("GET", &format!("/teamsRequestsForInformation/{TENANT}"), None).await;
+    assert_eq!(rfi.body["serviceProvisioningStatus"], "synced");
+    assert_eq!(rfi.body["customerRelationship"]["ticketId"], "CRM-42");
+
+    f.syncing_account("contoso", TENANT).await;
+    let rfi = f.stack.admin("GET", &format!("/teamsRequestsForInformation/{TENANT}"), None).await;
+    assert_eq!(rfi.body["accountName"], "contoso", "the account is linked to the consent");
+    let tns = us_numbers(0, 250);
+    f.add_oc_numbers("contoso", &tns).await;
+    let reports = f.sync_until_settled(10).await;
+    assert!(reports.len() <= 3, "{} runs", reports.len());
+    let numbers = f.numbers("contoso").await;
+    assert_eq!(numbers.len(), 250);
+    assert!(
+        numbers.iter().all(|n| n["serviceProvisioningStatus"] == "synced"),
+        "{:?}",
+        numbers.iter().find(|n| n["serviceProvisioningStatus"] != "synced")
+    );
+    let mut held = f.tenant_numbers(TENANT).await;
+    held.sort();
+    assert_eq!(held, tns);
+    assert!(reports.iter().all(|r| r.pushed.upload_orders <= 3));
+    let acct = f.stack.admin("GET", "/accounts/contoso", None).await;
+    assert_eq!(acct.body["serviceProvisioningStatus"], "synced");
+
+    // The enterprise releases three numbers and suspends its consent.
+    for tn in &tns[10..13] {
+        f.admin("POST", &format!("/admin/tenants/{TENANT}/numbers/{tn}:release"), None).await;
+    }
+    f.admin("POST", &format!("/admin/consents/{TENANT}:suspend"), None).await;
+    let r = f.sync().await;
+    let released: Vec<_> = r
+        .drift
+        .iter()
+        .filter(|d| d.kind == DriftKind::NumberReleased)
+        .filter_map(|d| d.telephone_number.clone())
+        .collect();
+    assert_eq!(released, tns[10..13].to_vec());
+    let suspended: Vec<_> = r.drift.iter().filter(|d| d.kind == DriftKind::ConsentSuspended).collect();
+    assert_eq!(suspended.len(), 1);
+    assert_eq!(r.drift.len(), 4, "exactly that drift: {:?}", r.drift);
+    let numbers = f.numbers("contoso").await;
+    let failed: Vec<_> = numbers.iter().filter(|n| n["serviceProvisioningStatus"] == "failed").collect();
+    assert_eq!(failed.len(), 3);
+    assert!(failed.iter().all(|n| n["serviceProvisioningErrors"][0]["code"] == "NumberReleasedByTenant"));
+    let acct = f.stack.admin("GET", "/accounts/contoso", None).await;
+    assert_eq!(
+        (acct.body["serviceProvisioningStatus"].as_str(), acct.body["serviceProvisioningErrors"][0]["code"].as_str()),
+        (Some("failed"), Some("ConsentSuspended"))
+    );
+    let rfi = f.stack.admin("GET", &format!("/teamsRequestsForInformation/{TENANT}"), None).await;
+    assert_eq!(rfi.body["status"], "suspended");
+    // The report is readable through the API, newest first.
+    let runs = f.stack.admin("GET", "/syncRuns?maxpagesize=1", None).await;
+    assert_eq!(runs.body["value"][0]["id"], r.id.as_str());
+    assert_eq!(runs.body["value"][0]["drift"].as_array().unwrap().len(), 4);
+    // Nothing new: the next run finds no further drift.
+    assert!(f.sync().await.drift.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partial_order_failures_land_per_number() {
+    let f = Flow::start(quiet()).await;
+    f.consent(TENANT, &["US"]).await;
+    f.admin("PUT", &format!("/admin/tenants/{TENANT}/civicAddresses/ca-1"), Some(json!({"id": "ca-1", "country": "US", "cityOrTown": "Reston", "locations": [{"id": "loc-1", "civicAddressId": "ca-1", "elin": "5105850000"}]}))).await;
+    f.sync().await;
+    f.syncing_account("contoso", TENANT).await;
+    let us = us_numbers(0, 5);
+    let uk = uk_numbers(0, 2);
+    f.add_oc_numbers("contoso", &us).await;
+    f.add_oc_numbers("contoso", &uk).await;
+    let mut with_bad_address = number_body("contoso", "+15105859990");
+    with_bad_address["serviceDetails"]["teamsOperatorConnect"]["configuration"]["civicAddressId"] = json!("ca-missing");
+    with_bad_address["configuration"] = json!({});
+    assert_eq!(
+        f.stack.admin("PUT", "/accounts/contoso/numbers/+15105859990", Some(with_bad_address)).await.status,
+        201
+    );
+    let mut with_address = number_body("contoso", "+15105859991");
+    with_address["serviceDetails"]["teamsOperatorConnect"]["configuration"]["civicAddressId"] = json!("ca-1");
+    assert_eq!(f.stack.admin("PUT", "/accounts/contoso/numbers/+15105859991", Some(with_address)).await.status, 201);
+    f.sync_until_settled(5).await;
+    let numbers = f.numbers("contoso").await;
+    let by = |tn: &str| numbers.iter().find(|n| n["telephoneNumber"] == tn).unwrap().clone();
+    for tn in &uk {
+        let n = by(tn);
+        assert_eq!(
+            (n["serviceProvisioningStatus"].as_str(), n["serviceProvisioningErrors"][0]["code"].as_str()),
+            (Some("failed"), Some("CountryNotCovered")),
+            "{n}"
+        );
+        assert!(n["serviceProvisioningErrors"][0]["message"].as_str().unwrap().contains("consent covers"));
+    }
+    assert_eq!(by("+15105859990")["serviceProvisioningErrors"][0]["code"], "CivicAddressNotFound");
+    for tn in us.iter().chain(["+15105859991".to_string()].iter()) {
+        assert_eq!(by(tn)["serviceProvisioningStatus"], "synced", "{tn}");
+    }
+    // The address mirror, with its ELIN, is readable through the account.
+    let a = f.stack.admin("GET", "/accounts/contoso/teamsCivicAddresses/ca-1", None).await;
+    assert_eq!((a.status.as_u16(), a.body["locations"][0]["elin"].as_str()), (200, Some("5105850000")));
+    let list = f.stack.admin("GET", "/accounts/contoso/teamsCivicAddresses?countRecords=true", None).await;
+    assert_eq!(list.header("x-ms-record-count"), Some("1"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn converges_under_twenty_percent_faults_without_passing_the_rate_limit() {
+    let mut f = Flow::start(Config {
+        fault429: 0.07,
+        fault500: 0.07,
+        fault_slow: 0.06,
+        slow_ms: 1300,
+        polls_to_complete: 2,
+        rate_limit_per_minute: 400,
+        page_size: 100,
+    })
+    .await;
+    // Our ceiling sits under the emulator's limit.
+    f.pace(360);
+    let faults = Config {
+        fault429: 0.07,
+        fault500: 0.07,
+        fault_slow: 0.06,
+        slow_ms: 1300,
+        polls_to_complete: 2,
+        rate_limit_per_minute: 400,
+        page_size: 100,
+    };
+    // Set up without faults; the sync runs with them.
+    f.emu.set_config(Config { fault429: 0.0, fault500: 0.0, fault_slow: 0.0, ..faults.clone() });
+    f.consent(TENANT, &["US"]).await;
+    f.syncing_account("contoso", TENANT).await;
+    let tns = us_numbers(0, 250);
+    f.add_oc_numbers("contoso", &tns).await;
+    let uk = uk_numbers(0, 10);
+    f.add_oc_numbers("contoso", &uk).await;
+    f.emu.set_config(faults);
+    let reports = f.sync_until_settled(20).await;
+    let numbers = f.numbers("contoso").await;
+    assert_eq!(numbers.len(), 260);
+    let synced: Vec<String> = numbers
+        .iter()
+        .filter(|n| n["serviceProvisioningStatus"] == "synced")
+        .map(|n| n["telephoneNumber"].as_str().unwrap().to_string())
+        .collect();
+    let failed: Vec<&serde_json::Value> =
+        numbers.iter().filter(|n| n["serviceProvisioningStatus"] == "failed").collect();
+    assert_eq!(synced.len() + failed.len(), 260, "every number ends synced or failed");
+    assert!(failed.iter().all(|n| n["serviceProvisioningErrors"][0]["code"].as_str().is_some_and(|c| !c.is_empty())));
+    assert_eq!(failed.len(), 10, "only the numbers outside the consent fail");
+    let mut held = f.tenant_numbers(TENANT).await;
+    held.sort();
+    assert_eq!(held, synced, "the backend holds exactly the synced numbers: none lost, none extra");
+    let stats = f.emu.stats();
+    assert_eq!(stats.rate_limit_violations, 0, "the backend's rate limit was never exceeded");
+    assert!(stats.injected429 + stats.injected500 + stats.injected_slow > 0, "faults were injected: {stats:?}");
+    assert!(reports.iter().map(|r| r.upstream.retries).sum::<u64>() > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_pull_is_not_a_deletion_and_runs_do_not_overlap() {
+    let f = Flow::start(quiet()).await;
+    f.consent(TENANT, &["US"]).await;
+    f.syncing_account("contoso", TENANT).await;
+    f.add_oc_numbers("contoso", &us_numbers(0, 20)).await;
+    f.sync_until_settled(5).await;
+    // Every backend call fails: the run reports errors, flags nothing, deletes nothing.
+    f.emu.set_config(Config { fault500: 1.0, ..quiet() });
+    let r = f.sync().await;
+    assert_eq!(r.status, RunStatus::Partial);
+    assert!(!r.errors.is_empty());
+    assert!(r.drift.is_empty(), "{:?}", r.drift);
+    assert!(f.numbers("contoso").await.iter().all(|n| n["serviceProvisioningStatus"] == "synced"));
+    let rfi = f.stack.admin("GET", &format!("/teamsRequestsForInformation/{TENANT}"), None).await;
+    assert_eq!(rfi.body["status"], "active");
+    f.emu.set_config(quiet());
+    // Two runs at once: one holds the lease, the other is skipped.
+    let (a, b) = tokio::join!(f.sync(), f.sync());
+    let mut statuses = [a.status, b.status];
+    statuses.sort_by_key(|s| format!("{s:?}"));
+    assert_eq!(statuses, [RunStatus::Skipped, RunStatus::Succeeded]);
+    // A run out of time stops cleanly, and the next one carries on.
+    f.add_oc_numbers("contoso", &us_numbers(100, 5)).await;
+    let late = switchboard_sync::run(
+        f.stack.repo(),
+        f.backend.as_ref(),
+        switchboard_sync::Deadline::in_(std::time::Duration::ZERO),
+        &f.sync,
+    )
+    .await
+    .unwrap();
+    assert!(late.stopped_early);
+    assert_eq!(late.status, RunStatus::Partial);
+    f.sync_until_settled(5).await;
+    assert_eq!(f.tenant_numbers(TENANT).await.len(), 25);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleted_numbers_are_released_and_unsynced_accounts_never_sent() {
+    let f = Flow::start(quiet()).await;
+    f.consent(TENANT, &["US"]).await;
+    f.syncing_account("contoso", TENANT).await;
+    let tns = us_numbers(0, 8);
+    f.add_oc_numbers("contoso", &tns).await;
+    f.sync_until_settled(5).await;
+    assert_eq!(f.tenant_numbers(TENANT).await.len(), 8);
+    assert_eq!(f.stack.admin("DELETE", &format!("/accounts/contoso/numbers/{}", tns[0]), None).await.status, 204);
+    let ids: Vec<_> = tns[1..3].iter().map(|t| json!({"telephoneNumber": t})).collect();
+    assert_eq!(
+        f.stack.admin("POST", "/accounts/contoso:deleteNumbers", Some(json!({"numbers": ids}))).await.status,
+        204
+    );
+    assert_eq!(f.stack.repo().pending_releases().await.unwrap().len(), 3, "a release waits for each deleted number");
+    let reports = f.sync_until_settled(5).await;
+    assert_eq!(
+        reports.iter().map(|r| r.pushed.numbers_released).sum::<usize>(),
+        3,
+        "{:#?}",
+        reports.iter().map(|r| (&r.pushed, &r.errors, &r.results)).collect::<Vec<_>>()
+    );
+    let mut held = f.tenant_numbers(TENANT).await;
+    held.sort();
+    assert_eq!(held, tns[3..].to_vec());
+    // An account that doesn't sync: its numbers are never sent.
+    let other = "11111111-2222-3333-4444-555555555555";
+    f.consent(other, &["US"]).await;
+    let body = json!({"name": "quiet", "serviceDetails": {"teamsTenantId": other, "teamsOperatorConnect": {"enabled": true, "syncEnabled": false}}});
+    assert_eq!(f.stack.admin("PUT", "/accounts/quiet", Some(body)).await.status, 201);
+    f.add_oc_numbers("quiet", &us_numbers(500, 5)).await;
+    f.sync_until_settled(3).await;
+    assert!(f.tenant_numbers(other).await.is_empty());
+    assert!(f.numbers("quiet").await.iter().all(|n| n.get("serviceProvisioningStatus").is_none()));
+}
+
+#[tokio::test]
+async fn teams_capability_actions_go_to_the_backend() {
+    let f = Flow::start(quiet()).await;
+    f.consent(TENANT, &["US"]).await;
+    f.syncing_account("contoso", TENANT).await;
+    let r = f.stack.admin("POST", "/accounts/contoso:getTeamsCapabilityPlans", None).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert!(r.body["capabilityPlans"].as_array().unwrap().iter().any(|p| p["usage"] == "CallingUserAssignment"));
+    let r = f
+        .stack
+        .admin(
+            "POST",
+            "/accounts/contoso:getTeamsAvailableCapabilities",
+            Some(json!({"numbers": [{"telephoneNumber": "+15105850321"}]})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert!(r.body["availableCapabilities"].as_array().is_some_and(|a| !a.is_empty()));
+    let r = f
+        .stack
+        .send("POST", "/accounts/contoso:getTeamsCapabilityPlans", Some(&token(&["ProvisioningAPI.Write"])), None, &[])
+        .await;
+    assert_eq!(r.status, 403, "a read action needs Read");
+    s_rfi_rules(&f).await;
+}
+
+async fn s_rfi_rules(f: &Flow) {
+    f.sync().await;
+    let path = format!("/teamsRequestsForInformation/{TENANT}");
+    let ct = [("content-type", "application/merge-patch+json")];
+    let t = token(ADMIN);
+    let r = f
+        .stack
+        .send("PATCH", &path, Some(&t), Some(json!({"customerRelationship": {"status": "ConsentDeclined"}})), &ct)
+        .await;
+    assert_eq!((r.status.as_u16(), r.target()), (400, "customerRelationship.comment"));
+    let r = f
+        .stack
+        .send("PATCH", &path, Some(&t), Some(json!({"customerRelationship": {"ticketId": "x".repeat(65)}})), &ct)
+        .await;
+    assert_eq!((r.status.as_u16(), r.target()), (400, "customerRelationship.ticketId"));
+    let r = f.stack.send("PATCH", &path, Some(&t), Some(json!({"status": "removed"})), &ct).await;
+    assert_eq!((r.status.as_u16(), r.target()), (400, "status"));
+    let r = f.stack.send("PATCH", "/teamsRequestsForInformation/not-a-guid", Some(&t), Some(json!({})), &ct).await;
+    assert_eq!((r.status.as_u16(), r.target()), (400, "tenantId"));
+    let r = f
+        .stack
+        .send(
+            "PATCH",
+            "/teamsRequestsForInformation/11111111-2222-3333-4444-555555555555",
+            Some(&t),
+            Some(json!({})),
+            &ct,
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    let r = f
+        .stack
+        .send(
+            "PATCH",
+            &path,
+            Some(&t),
+            Some(json!({"customerRelationship": {"status": "ConsentDeclined", "comment": "no budget"}})),
+            &ct,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let list = f.stack.admin("GET", "/teamsRequestsForInformation?filter=customerRelationship/status%20eq%20'ConsentDeclined'&countRecords=true", None).await;
+    assert_eq!(list.header("x-ms-record-count"), Some("1"));
+}
