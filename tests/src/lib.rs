@@ -352,3 +352,122 @@ pub mod flow {
         (start..start + count).map(|i| format!("+1510585{i:04}")).collect()
     }
 }
+
+/// Running the product for real: `cargo lambda watch` serving every function over HTTP.
+///
+/// Needs cargo-lambda: `CARGO_LAMBDA` (path to the binary) or the repo's `.venv/bin/cargo-lambda`
+/// that `scripts/test` installs. Without it a test using this fails rather than skips.
+pub mod e2e {
+    use serde_json::Value;
+    use std::path::PathBuf;
+    use std::process::{Child, Command, Stdio};
+
+    pub const V: &str = "api-version=2024-02-29-preview";
+
+    pub struct Watch(Child);
+
+    impl Drop for Watch {
+        fn drop(&mut self) {
+            // cargo-lambda runs the functions as its children; end the whole group.
+            let _ = Command::new("kill").args(["--", &format!("-{}", self.0.id())]).status();
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    pub fn root() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+    }
+
+    pub fn cargo_lambda() -> PathBuf {
+        std::env::var_os("CARGO_LAMBDA").map(PathBuf::from).unwrap_or_else(|| root().join(".venv/bin/cargo-lambda"))
+    }
+
+    pub fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    }
+
+    pub fn start_watch(port: u16, endpoint: &str, table: &str, extra_env: &[(&str, &str)]) -> Watch {
+        let bin = cargo_lambda();
+        assert!(bin.exists(), "cargo-lambda not found at {} (run scripts/test, or set CARGO_LAMBDA)", bin.display());
+        let log = std::fs::File::create(std::env::temp_dir().join(format!("switchboard-watch-{port}.log"))).unwrap();
+        let mut cmd = Command::new(bin);
+        cmd.current_dir(root())
+            .args(["lambda", "watch", "--ignore-changes", "-A", "127.0.0.1", "-P", &port.to_string()])
+            .args([
+                "--env-var",
+                &format!("AWS_ENDPOINT_URL_DYNAMODB={endpoint}"),
+                "--env-var",
+                &format!("TABLE_NAME={table}"),
+            ])
+            .args(extra_env.iter().flat_map(|(k, v)| ["--env-var".to_string(), format!("{k}={v}")]))
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
+            .stdin(Stdio::null());
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            cmd.process_group(0);
+        }
+        Watch(cmd.spawn().expect("start cargo lambda watch"))
+    }
+
+    pub struct Client {
+        pub http: reqwest::Client,
+        pub base: String,
+        pub token: String,
+    }
+
+    impl Client {
+        pub async fn call(
+            &self,
+            method: &str,
+            path: &str,
+            body: Option<Value>,
+        ) -> (u16, reqwest::header::HeaderMap, Value) {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let url = format!("{}{path}{sep}{V}", self.base);
+            self.call_url(method, &url, body).await
+        }
+
+        pub async fn call_url(
+            &self,
+            method: &str,
+            url: &str,
+            body: Option<Value>,
+        ) -> (u16, reqwest::header::HeaderMap, Value) {
+            let mut req = self
+                .http
+                .request(method.parse().unwrap(), url)
+                .bearer_auth(&self.token)
+                .header("x-ms-client-request-id", "e2e-1");
+            if let Some(b) = body {
+                req = req.json(&b);
+            }
+            let resp = req.send().await.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            let text = resp.text().await.unwrap();
+            (status, headers, serde_json::from_str(&text).unwrap_or(Value::Null))
+        }
+    }
+
+    impl Client {
+        /// Waits until the gateway accepts connections.
+        pub async fn wait_until_up(&self, port: u16) {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+                assert!(std::time::Instant::now() < deadline, "cargo lambda watch did not start");
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        }
+
+        /// Invokes a non-HTTP function (the sync) through the gateway's Lambda invoke API.
+        pub async fn invoke(&self, function: &str, event: &Value) -> Value {
+            let url = format!("{}/2015-03-31/functions/{function}/invocations", self.base);
+            let resp = self.http.post(url).json(event).send().await.expect("invoke");
+            assert!(resp.status().is_success(), "invoke {function}: {}", resp.status());
+            resp.json().await.expect("the function's JSON answer")
+        }
+    }
+}

@@ -5,90 +5,10 @@
 //! that `scripts/test` installs. Without it this test fails rather than skips.
 
 use serde_json::{json, Value};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use switchboard_devtools::{schema, Engine, Storage};
+use switchboard_tests::e2e::{free_port, start_watch, Client, V};
 use switchboard_tests::{dr_number, full_account_body, uk_numbers};
-
-const V: &str = "api-version=2024-02-29-preview";
-
-struct Watch(Child);
-
-impl Drop for Watch {
-    fn drop(&mut self) {
-        // cargo-lambda runs the functions as its children; end the whole group.
-        let _ = Command::new("kill").args(["--", &format!("-{}", self.0.id())]).status();
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn cargo_lambda() -> PathBuf {
-    std::env::var_os("CARGO_LAMBDA").map(PathBuf::from).unwrap_or_else(|| root().join(".venv/bin/cargo-lambda"))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn start_watch(port: u16, endpoint: &str, table: &str) -> Watch {
-    let bin = cargo_lambda();
-    assert!(bin.exists(), "cargo-lambda not found at {} (run scripts/test, or set CARGO_LAMBDA)", bin.display());
-    let log = std::fs::File::create(std::env::temp_dir().join(format!("switchboard-watch-{port}.log"))).unwrap();
-    let mut cmd = Command::new(bin);
-    cmd.current_dir(root())
-        .args(["lambda", "watch", "--ignore-changes", "-A", "127.0.0.1", "-P", &port.to_string()])
-        .args([
-            "--env-var",
-            &format!("AWS_ENDPOINT_URL_DYNAMODB={endpoint}"),
-            "--env-var",
-            &format!("TABLE_NAME={table}"),
-        ])
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log))
-        .stdin(Stdio::null());
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        cmd.process_group(0);
-    }
-    Watch(cmd.spawn().expect("start cargo lambda watch"))
-}
-
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl Client {
-    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, reqwest::header::HeaderMap, Value) {
-        let sep = if path.contains('?') { '&' } else { '?' };
-        let url = format!("{}{path}{sep}{V}", self.base);
-        self.call_url(method, &url, body).await
-    }
-
-    async fn call_url(&self, method: &str, url: &str, body: Option<Value>) -> (u16, reqwest::header::HeaderMap, Value) {
-        let mut req = self
-            .http
-            .request(method.parse().unwrap(), url)
-            .bearer_auth(&self.token)
-            .header("x-ms-client-request-id", "e2e-1");
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let text = resp.text().await.unwrap();
-        (status, headers, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_readme_walkthrough_over_real_http() {
@@ -96,7 +16,7 @@ async fn the_readme_walkthrough_over_real_http() {
     let table = "switchboard-e2e";
     schema::ensure_table(&engine.client(), table).await.unwrap();
     let port = free_port();
-    let _watch = start_watch(port, &engine.endpoint(), table);
+    let _watch = start_watch(port, &engine.endpoint(), table, &[]);
     let c = Client {
         http: reqwest::Client::builder().timeout(Duration::from_secs(300)).build().unwrap(),
         base: format!("http://127.0.0.1:{port}"),

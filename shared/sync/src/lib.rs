@@ -88,9 +88,12 @@ impl Deadline {
         Deadline(None)
     }
 
-    /// From a Lambda context's deadline (milliseconds since the epoch).
+    /// From a Lambda context's deadline (milliseconds since the epoch). `cargo lambda watch`
+    /// passes the timeout itself (e.g. 600000) instead of an instant; a value that can't be a
+    /// recent epoch time is read that way.
     pub fn from_epoch_ms(deadline_ms: u64) -> Self {
-        let left = deadline_ms.saturating_sub(now_ms());
+        const YEAR_2001_MS: u64 = 978_307_200_000;
+        let left = if deadline_ms < YEAR_2001_MS { deadline_ms } else { deadline_ms.saturating_sub(now_ms()) };
         Deadline(Some(Instant::now() + Duration::from_millis(left)))
     }
 
@@ -795,5 +798,20 @@ impl Run<'_> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_from_lambda_and_from_cargo_lambda() {
+        let lambda = Deadline::from_epoch_ms(now_ms() + 60_000);
+        assert!(!lambda.nearly_out(Duration::from_secs(20)));
+        assert!(lambda.nearly_out(Duration::from_secs(61)));
+        let watch = Deadline::from_epoch_ms(600_000);
+        assert!(!watch.nearly_out(Duration::from_secs(20)));
+        assert!(Deadline::from_epoch_ms(now_ms()).nearly_out(Duration::from_secs(1)));
     }
 }
