@@ -26,22 +26,51 @@ async fn consent_to_synced_numbers_and_drift_over_real_http() {
     let engine = Engine::start(Storage::Memory, "127.0.0.1:0").await.unwrap();
     let table = "switchboard-e2e-flow";
     schema::ensure_table(&engine.client(), table).await.unwrap();
-    let emu = Emulator::start("127.0.0.1:0", Config { rate_limit_per_minute: 3000, ..Config::default() }).await.unwrap();
+    let emu =
+        Emulator::start("127.0.0.1:0", Config { rate_limit_per_minute: 3000, ..Config::default() }).await.unwrap();
     let port = free_port();
-    let _watch = start_watch(port, &engine.endpoint(), table, &[("BACKEND_URL", &emu.url()), ("BACKEND_RATE_PER_MINUTE", "2400")]);
+    let _watch = start_watch(
+        port,
+        &engine.endpoint(),
+        table,
+        &[("BACKEND_URL", &emu.url()), ("BACKEND_RATE_PER_MINUTE", "2400")],
+    );
     let c = Client {
         http: reqwest::Client::builder().timeout(Duration::from_secs(300)).build().unwrap(),
         base: format!("http://127.0.0.1:{port}"),
-        token: switchboard_api::auth::mint_dev_token(switchboard_devtools::DEV_SIGNING_KEY.as_bytes(), "e2e", &["ProvisioningAPI.Admin"], 600).unwrap(),
+        token: switchboard_api::auth::mint_dev_token(
+            switchboard_devtools::DEV_SIGNING_KEY.as_bytes(),
+            "e2e",
+            &["ProvisioningAPI.Admin"],
+            600,
+        )
+        .unwrap(),
     };
     c.wait_until_up(port).await;
     let event = json!({"source": "e2e", "detail": {}});
 
     // The enterprise consents in the Teams Admin Center; the README's invoke command runs a sync.
-    emu_admin(&c.http, &emu, "POST", "/admin/consents", Some(json!({"tenantId": TENANT, "companyName": "Fabrikam", "consentedCountries": ["US"]}))).await;
+    emu_admin(
+        &c.http,
+        &emu,
+        "POST",
+        "/admin/consents",
+        Some(json!({"tenantId": TENANT, "companyName": "Fabrikam", "consentedCountries": ["US"]})),
+    )
+    .await;
     let out = tokio::process::Command::new(cargo_lambda())
         .current_dir(root())
-        .args(["lambda", "invoke", "sync", "--data-file", "tests/fixtures/sync-event.json", "-A", "127.0.0.1", "-P", &port.to_string()])
+        .args([
+            "lambda",
+            "invoke",
+            "sync",
+            "--data-file",
+            "tests/fixtures/sync-event.json",
+            "-A",
+            "127.0.0.1",
+            "-P",
+            &port.to_string(),
+        ])
         .output()
         .await
         .unwrap();
@@ -76,7 +105,8 @@ async fn consent_to_synced_numbers_and_drift_over_real_http() {
             .map(|tn| json!({"telephoneNumber": tn, "accountName": "fabrikam", "serviceDetails": {"teamsOperatorConnect": {"enabled": true,
                 "configuration": {"usage": "CallingUserAssignment", "choosableCapabilities": ["InboundCalling"], "allowTenantAddressUpdate": true}}}}))
             .collect();
-        let (status, _, body) = c.call("POST", "/accounts/fabrikam:createOrUpdateNumbers", Some(json!({"numbers": numbers}))).await;
+        let (status, _, body) =
+            c.call("POST", "/accounts/fabrikam:createOrUpdateNumbers", Some(json!({"numbers": numbers}))).await;
         assert_eq!(status, 200, "{body}");
     }
     let synced_count = || async {
@@ -93,7 +123,10 @@ async fn consent_to_synced_numbers_and_drift_over_real_http() {
     let held = emu_admin(&c.http, &emu, "GET", &format!("/admin/tenants/{TENANT}/numbers"), None).await;
     assert_eq!(held["value"].as_array().unwrap().len(), 250);
     let rfi = c.call("GET", &format!("/teamsRequestsForInformation/{TENANT}"), None).await.2;
-    assert_eq!((rfi["accountName"].as_str(), rfi["customerRelationship"]["status"].as_str()), (Some("fabrikam"), Some("AgreementSigned")));
+    assert_eq!(
+        (rfi["accountName"].as_str(), rfi["customerRelationship"]["status"].as_str()),
+        (Some("fabrikam"), Some("AgreementSigned"))
+    );
 
     // The enterprise releases three numbers and suspends its consent; the next sync flags exactly that.
     for tn in &tns[100..103] {
@@ -103,14 +136,28 @@ async fn consent_to_synced_numbers_and_drift_over_real_http() {
     c.invoke("sync", &event).await;
     let (_, _, runs) = c.call("GET", "/syncRuns?maxpagesize=1", None).await;
     let drift = runs["value"][0]["drift"].as_array().unwrap().clone();
-    let mut released: Vec<&str> = drift.iter().filter(|d| d["kind"] == "numberReleased").map(|d| d["telephoneNumber"].as_str().unwrap()).collect();
+    let mut released: Vec<&str> = drift
+        .iter()
+        .filter(|d| d["kind"] == "numberReleased")
+        .map(|d| d["telephoneNumber"].as_str().unwrap())
+        .collect();
     released.sort();
     assert_eq!(released, tns[100..103].iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(drift.iter().filter(|d| d["kind"] == "consentSuspended").count(), 1);
     assert_eq!(drift.len(), 4, "{drift:?}");
-    let (_, h, failed) = c.call("GET", "/accounts/fabrikam/numbers?countRecords=true&filter=serviceProvisioningStatus%20eq%20'failed'", None).await;
+    let (_, h, failed) = c
+        .call(
+            "GET",
+            "/accounts/fabrikam/numbers?countRecords=true&filter=serviceProvisioningStatus%20eq%20'failed'",
+            None,
+        )
+        .await;
     assert_eq!(h["x-ms-record-count"], "3");
-    assert!(failed["value"].as_array().unwrap().iter().all(|n| n["serviceProvisioningErrors"][0]["code"] == "NumberReleasedByTenant"));
+    assert!(failed["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|n| n["serviceProvisioningErrors"][0]["code"] == "NumberReleasedByTenant"));
     let (_, _, acct) = c.call("GET", "/accounts/fabrikam", None).await;
     assert_eq!(acct["serviceProvisioningErrors"][0]["code"], "ConsentSuspended");
     assert_eq!(emu.stats().rate_limit_violations, 0);

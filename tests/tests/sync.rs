@@ -292,10 +292,11 @@ async fn teams_capability_actions_go_to_the_backend() {
         .send("POST", "/accounts/contoso:getTeamsCapabilityPlans", Some(&token(&["ProvisioningAPI.Write"])), None, &[])
         .await;
     assert_eq!(r.status, 403, "a read action needs Read");
-    s_rfi_rules(&f).await;
+    relationship_rules(&f).await;
 }
 
-async fn s_rfi_rules(f: &Flow) {
+/// The relationship's rules through PATCH, after a sync brought the consent in.
+async fn relationship_rules(f: &Flow) {
     f.sync().await;
     let path = format!("/teamsRequestsForInformation/{TENANT}");
     let ct = [("content-type", "application/merge-patch+json")];

@@ -38,16 +38,7 @@ pub(crate) fn precondition_expr(pre: &Precondition, p: &mut Placeholders) -> Opt
 
 impl Repository {
     pub(crate) async fn get_account_item(&self, name: &str) -> Result<Option<Item>, StoreError> {
-        let out = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(keys::account(name)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::backend)?;
-        Ok(out.item)
+        self.get_item(keys::account(name)).await
     }
 
     pub async fn get_account(&self, name: &str) -> Result<Stored<Account>, StoreError> {

@@ -33,15 +33,8 @@ impl Repository {
     pub async fn get_civic_address(&self, account: &str, id: &str) -> Result<Stored<CivicAddress>, StoreError> {
         let missing = || StoreError::NotFound { what: "civic address", id: id.to_string() };
         let tenant = self.account_tenant(account).await?.ok_or_else(missing)?;
-        let out = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(keys::civic_address(&tenant, id)))
-            .send()
-            .await
-            .map_err(StoreError::backend)?;
-        item::civic(&out.item.ok_or_else(missing)?)
+        let item = self.get_item(keys::civic_address(&tenant, id)).await?;
+        item::civic(&item.ok_or_else(missing)?)
     }
 
     /// Every stored address of a tenant.

@@ -43,6 +43,19 @@ impl StoreError {
     }
 }
 
+/// A conditional write's outcome: `Ok(true)` written, `Ok(false)` its condition failed.
+pub(crate) fn conditional<T, E>(result: Result<T, aws_sdk_dynamodb::error::SdkError<E>>) -> Result<bool, StoreError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::fmt::Debug,
+{
+    use aws_sdk_dynamodb::error::ProvideErrorMetadata as _;
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(false),
+        Err(e) => Err(StoreError::backend(e)),
+    }
+}
+
 pub(crate) fn not_found_account(name: &str) -> StoreError {
     StoreError::NotFound { what: "account", id: name.to_string() }
 }

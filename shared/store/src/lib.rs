@@ -82,6 +82,20 @@ impl Repository {
     pub fn table(&self) -> &str {
         &self.table
     }
+
+    /// A strongly consistent GetItem.
+    pub(crate) async fn get_item(&self, key: keys::Key) -> Result<Option<batch::Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::backend)?;
+        Ok(out.item)
+    }
 }
 
 /// A fresh entity tag: random, so a deleted-and-recreated entity never matches an old tag.

@@ -88,16 +88,7 @@ impl Repository {
     }
 
     async fn get_number_item(&self, tn: &str) -> Result<Option<Item>, StoreError> {
-        let out = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(keys::number(tn)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::backend)?;
-        Ok(out.item)
+        self.get_item(keys::number(tn)).await
     }
 
     /// The number, if `account` owns it.

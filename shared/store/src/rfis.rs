@@ -1,15 +1,13 @@
 //! Requests for information (consents): mirrored from the backend by the sync; the API may only
 //! change the relationship, which then waits in the sync's queue.
 
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use switchboard_domain::rfi::{self, RequestForInformation};
 use switchboard_domain::ProvisioningStatus;
 
 use crate::batch::Item;
-use crate::error::StoreError;
+use crate::error::{conditional, StoreError};
 use crate::expr::Placeholders;
 use crate::keys::{self, DOC, ETAG, PK};
 use crate::paging::{Listing, Page, PageRequest};
@@ -21,16 +19,7 @@ fn not_found(tenant: &str) -> StoreError {
 
 impl Repository {
     pub(crate) async fn get_rfi_item(&self, tenant: &str) -> Result<Option<Item>, StoreError> {
-        let out = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(keys::rfi(tenant)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::backend)?;
-        Ok(out.item)
+        self.get_item(keys::rfi(tenant)).await
     }
 
     pub async fn get_rfi(&self, tenant: &str) -> Result<Stored<RequestForInformation>, StoreError> {
@@ -65,13 +54,7 @@ impl Repository {
             .set_expression_attribute_values(p.values_opt())
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(Some(etag)),
-            Err(e) if matches!(e.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {
-                Ok(None)
-            }
-            Err(e) => Err(StoreError::backend(e)),
-        }
+        Ok(conditional(result)?.then_some(etag))
     }
 
     /// Applies a merge patch to the relationship and queues it for the backend.
@@ -115,12 +98,7 @@ impl Repository {
             .set_expression_attribute_values(p.values_opt())
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if matches!(e.as_service_error(), Some(UpdateItemError::ConditionalCheckFailedException(_))) => {
-                Ok(())
-            }
-            Err(e) => Err(StoreError::backend(e)),
-        }
+        // No request for information to link is fine.
+        conditional(result).map(|_| ())
     }
 }

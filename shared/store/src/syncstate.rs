@@ -1,8 +1,6 @@
 //! What the sync keeps between and during runs: the lease, open backend orders, releases still
 //! to send, run reports, the queue of pending items, and the results it writes back.
 
-use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
@@ -11,7 +9,7 @@ use switchboard_domain::number::AssignmentStatus;
 use switchboard_domain::{Account, ErrorDetail, Number, ProvisioningStatus};
 
 use crate::batch::{self, Item};
-use crate::error::StoreError;
+use crate::error::{conditional, StoreError};
 use crate::expr::Placeholders;
 use crate::keys::{self, Queue, DOC, ETAG, GSI3PK, GSI3SK, PK};
 use crate::paging::{Listing, Page, PageRequest};
@@ -102,13 +100,7 @@ impl Repository {
             .set_expression_attribute_values(p.values_opt())
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if matches!(e.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {
-                Ok(false)
-            }
-            Err(e) => Err(StoreError::backend(e)),
-        }
+        conditional(result)
     }
 
     pub async fn release_lease(&self, owner: &str) -> Result<(), StoreError> {
@@ -124,13 +116,8 @@ impl Repository {
             .set_expression_attribute_values(p.values_opt())
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if matches!(e.as_service_error(), Some(DeleteItemError::ConditionalCheckFailedException(_))) => {
-                Ok(())
-            }
-            Err(e) => Err(StoreError::backend(e)),
-        }
+        // Already taken over by another run: nothing of ours to release.
+        conditional(result).map(|_| ())
     }
 
     async fn put_plain(&self, item: Item) -> Result<(), StoreError> {
@@ -313,13 +300,7 @@ impl Repository {
             .set_expression_attribute_values(p.values_opt())
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if matches!(e.as_service_error(), Some(PutItemError::ConditionalCheckFailedException(_))) => {
-                Ok(false)
-            }
-            Err(e) => Err(StoreError::backend(e)),
-        }
+        conditional(result)
     }
 
     /// Sets an account's sync status (and takes it out of the queue) if its tag is still `expected`.
@@ -360,18 +341,7 @@ impl Repository {
             .set_expression_attribute_values(p.values_opt())
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(StoreError::backend(e)),
-        }
+        conditional(result)
     }
 }
 

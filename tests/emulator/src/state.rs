@@ -96,16 +96,6 @@ pub fn now() -> String {
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn timestamps_are_rfc3339() {
-        let t = super::now();
-        assert_eq!(t.len(), 20, "{t}");
-        assert!(t.starts_with("20") && t.ends_with('Z') && &t[10..11] == "T", "{t}");
-    }
-}
-
 /// The ISO region of a number ("US", "GB"), from libphonenumber's metadata.
 fn region(tn: &str) -> Option<String> {
     let parsed = phonenumber::parse(None, tn).ok()?;
@@ -303,5 +293,15 @@ impl State {
         let end = (start + size).min(all.len());
         let value = all.get(start..end).map(<[T]>::to_vec).unwrap_or_default();
         Ok(ListPage { value, continuation_token: (end < all.len()).then(|| end.to_string()) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn timestamps_are_rfc3339() {
+        let t = super::now();
+        assert_eq!(t.len(), 20, "{t}");
+        assert!(t.starts_with("20") && t.ends_with('Z') && &t[10..11] == "T", "{t}");
     }
 }

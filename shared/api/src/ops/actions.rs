@@ -124,6 +124,23 @@ fn check_unique<'a>(tns: impl Iterator<Item = &'a str>) -> std::result::Result<(
     Ok(())
 }
 
+/// The body `{numbers: [{telephoneNumber}]}`: 1–100 distinct valid numbers.
+fn number_ids(req: &Request) -> std::result::Result<Vec<String>, ApiError> {
+    let batch: BatchNumberIds = json_body(req, "application/json")?;
+    check_batch_size(batch.numbers.len())?;
+    let errors: Vec<_> = batch
+        .numbers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| telephone::validate(&format!("numbers[{i}].telephoneNumber"), &n.telephone_number).err())
+        .collect();
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    check_unique(batch.numbers.iter().map(|n| n.telephone_number.as_str()))?;
+    Ok(batch.numbers.into_iter().map(|n| n.telephone_number).collect())
+}
+
 async fn create_or_update(app: &App, req: &Request, account: &str) -> Result {
     let batch: BatchNumbers = json_body(req, "application/json")?;
     check_batch_size(batch.numbers.len())?;
@@ -143,19 +160,8 @@ async fn create_or_update(app: &App, req: &Request, account: &str) -> Result {
 }
 
 async fn delete(app: &App, req: &Request, account: &str) -> Result {
-    let batch: BatchNumberIds = json_body(req, "application/json")?;
-    check_batch_size(batch.numbers.len())?;
-    let mut errors = Vec::new();
-    for (i, n) in batch.numbers.iter().enumerate() {
-        if let Err(e) = telephone::validate(&format!("numbers[{i}].telephoneNumber"), &n.telephone_number) {
-            errors.push(e);
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::invalid(errors));
-    }
-    check_unique(batch.numbers.iter().map(|n| n.telephone_number.as_str()))?;
-    let tns: Vec<&str> = batch.numbers.iter().map(|n| n.telephone_number.as_str()).collect();
+    let tns = number_ids(req)?;
+    let tns: Vec<&str> = tns.iter().map(String::as_str).collect();
     app.repo.delete_numbers(account, &tns).await?;
     Ok(response::empty(StatusCode::NO_CONTENT))
 }
@@ -193,19 +199,8 @@ async fn capability_plans(app: &App, account: &str) -> Result {
 }
 
 async fn available_capabilities(app: &App, req: &Request, account: &str) -> Result {
-    let batch: BatchNumberIds = json_body(req, "application/json")?;
-    check_batch_size(batch.numbers.len())?;
-    let mut errors = Vec::new();
-    for (i, n) in batch.numbers.iter().enumerate() {
-        if let Err(e) = telephone::validate(&format!("numbers[{i}].telephoneNumber"), &n.telephone_number) {
-            errors.push(e);
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::invalid(errors));
-    }
+    let tns = number_ids(req)?;
     let (tenant, backend) = teams_backend(app, account).await?;
-    let tns: Vec<String> = batch.numbers.into_iter().map(|n| n.telephone_number).collect();
     let caps = backend.available_capabilities(&tenant, &tns).await?;
     Ok(response::json(StatusCode::OK, &caps))
 }
