@@ -264,3 +264,24 @@ async fn only_numbers_of_synced_services_are_pending() {
     assert_eq!(dr.status, 201);
     assert!(dr.body.get("serviceProvisioningStatus").is_none(), "{:?}", dr.body);
 }
+
+#[tokio::test]
+async fn a_conflict_anywhere_in_a_full_batch_writes_nothing() {
+    let s = stack_with_account().await;
+    s.admin("PUT", "/accounts/fabrikam", Some(full_account_body("fabrikam"))).await;
+    let taken = uk_numbers(99, 1)[0].clone();
+    assert_eq!(
+        s.admin("PUT", &format!("/accounts/fabrikam/numbers/{taken}"), Some(dr_number("fabrikam", &taken)))
+            .await
+            .status,
+        201
+    );
+    // 100 numbers span two transactions; the last one belongs to another account.
+    let batch: Vec<_> = uk_numbers(0, 100).iter().map(|n| dr_number("contoso", n)).collect();
+    let r = s.admin("POST", "/accounts/contoso:createOrUpdateNumbers", Some(json!({"numbers": batch}))).await;
+    assert_eq!((r.status.as_u16(), r.target()), (409, "numbers[99].telephoneNumber"));
+    let listed = s.admin("GET", "/accounts/contoso/numbers?countRecords=true", None).await;
+    assert_eq!(listed.header("x-ms-record-count"), Some("0"), "nothing of the batch was written");
+    let acct = s.admin("GET", "/accounts/contoso", None).await;
+    assert_eq!(acct.body["serviceDetails"]["teamsDirectRouting"]["numberCount"], 0);
+}

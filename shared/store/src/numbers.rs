@@ -309,6 +309,15 @@ impl Repository {
         for (i, n) in numbers.iter().enumerate() {
             owner.check_can_hold(n, &format!("numbers[{i}]."))?;
         }
+        // Every number's owner is checked before anything is written, so a conflict anywhere in
+        // the batch leaves all of it unwritten (a writer racing in between is caught per chunk).
+        let tns: Vec<&str> = numbers.iter().map(|n| n.telephone_number.as_str()).collect();
+        let existing = self.existing_numbers(&tns).await?;
+        for (i, n) in numbers.iter().enumerate() {
+            if let Some(other) = existing.get(&n.telephone_number).and_then(item::owner).filter(|o| o != account) {
+                return Err(owned_elsewhere(&format!("numbers[{i}].telephoneNumber"), &n.telephone_number, &other));
+            }
+        }
         let numbers: Vec<Number> = numbers.into_iter().map(|n| owner.prepare(n)).collect();
         let mut stored = Vec::with_capacity(numbers.len());
         for (c, chunk) in numbers.chunks(NUMBERS_PER_TX).enumerate() {
