@@ -138,7 +138,7 @@ pub async fn put_address(
 }
 
 pub async fn put_config(State(shared): State<Shared>, Json(c): Json<Config>) -> Response {
-    lock!(shared).config = c.clone();
+    lock!(shared).configure(c.clone());
     Json(c).into_response()
 }
 

@@ -73,7 +73,7 @@ impl Emulator {
 
     pub fn set_config(&self, config: Config) {
         if let Ok(mut s) = self.shared.lock() {
-            s.config = config;
+            s.configure(config);
         }
     }
 }

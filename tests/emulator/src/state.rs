@@ -21,6 +21,8 @@ pub struct Config {
     /// Requests per rolling minute past which the answer is 429.
     pub rate_limit_per_minute: usize,
     pub page_size: usize,
+    /// Seeds the fault dice, so a test's faults fall the same way every run.
+    pub seed: Option<u64>,
 }
 
 impl Default for Config {
@@ -33,6 +35,7 @@ impl Default for Config {
             polls_to_complete: 2,
             rate_limit_per_minute: 100,
             page_size: 100,
+            seed: None,
         }
     }
 }
@@ -69,6 +72,7 @@ pub struct State {
     pub tokens: HashSet<String>,
     pub window: VecDeque<Instant>,
     pub stats: Stats,
+    dice: fastrand::Rng,
 }
 
 /// What the gate decided for one request.
@@ -110,6 +114,7 @@ fn covers(countries: &[String], tn: &str) -> bool {
 impl State {
     pub fn new(config: Config) -> Self {
         State {
+            dice: config.seed.map(fastrand::Rng::with_seed).unwrap_or_default(),
             config,
             consents: BTreeMap::new(),
             numbers: BTreeMap::new(),
@@ -119,6 +124,14 @@ impl State {
             window: VecDeque::new(),
             stats: Stats::default(),
         }
+    }
+
+    /// New settings; a seed restarts the dice.
+    pub fn configure(&mut self, config: Config) {
+        if let Some(seed) = config.seed {
+            self.dice = fastrand::Rng::with_seed(seed);
+        }
+        self.config = config;
     }
 
     /// Rate limit first (a real limit), then injected faults.
@@ -137,7 +150,7 @@ impl State {
         if !inject {
             return Gate::Pass;
         }
-        let roll = fastrand::f64();
+        let roll = self.dice.f64();
         let c = &self.config;
         if roll < c.fault429 {
             self.stats.injected429 += 1;
