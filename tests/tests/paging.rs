@@ -60,6 +60,8 @@ async fn top_skip_count_and_tokens() {
     let (got, pages) = follow(&s, "/accounts/big/numbers?api-version=2024-02-29-preview&top=450&maxpagesize=200").await;
     assert_eq!(pages, [200, 200, 50]);
     assert_eq!(got, expected[..450]);
+    let (got, pages) = follow(&s, "/accounts/big/numbers?api-version=2024-02-29-preview&maxpagesize=310").await;
+    assert_eq!((got.len(), pages), (620, vec![310, 310]), "no empty page after the last");
     let (got, _) = follow(&s, "/accounts/big/numbers?api-version=2024-02-29-preview&skip=610").await;
     assert_eq!(got, expected[610..]);
     let (got, pages) = follow(&s, "/accounts/big/numbers?api-version=2024-02-29-preview&top=0").await;

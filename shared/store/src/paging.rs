@@ -171,7 +171,9 @@ impl Repository {
         let mut to_skip = req.skip;
         let mut items = Vec::with_capacity(req.page_size);
         loop {
-            let want = (req.page_size - items.len() + to_skip).clamp(1, 1000);
+            // One more than the page needs: seeing it tells us a next page exists, so a listing
+            // that ends exactly on a page boundary offers no empty last page.
+            let want = (req.page_size - items.len() + to_skip + 1).clamp(1, 1000);
             let out = query
                 .clone()
                 .set_exclusive_start_key(start.take())
