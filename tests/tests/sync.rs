@@ -342,3 +342,19 @@ async fn relationship_rules(f: &Flow) {
     let list = f.stack.admin("GET", "/teamsRequestsForInformation?filter=customerRelationship/status%20eq%20'ConsentDeclined'&countRecords=true", None).await;
     assert_eq!(list.header("x-ms-record-count"), Some("1"));
 }
+
+#[tokio::test]
+async fn the_backend_client_caches_its_token_and_paces_itself() {
+    use switchboard_backend::Backend;
+    let mut f = Flow::start(quiet()).await;
+    f.consent(TENANT, &["US"]).await;
+    f.pace(600);
+    let started = std::time::Instant::now();
+    for _ in 0..5 {
+        f.backend.list_consents().await.unwrap();
+    }
+    // Six requests (a token, five lists) at 600 a minute take at least five 100 ms gaps.
+    assert!(started.elapsed() >= std::time::Duration::from_millis(500), "{:?}", started.elapsed());
+    assert_eq!(f.emu.stats().tokens_issued, 1, "one token for all calls");
+    assert_eq!(f.backend.stats().calls, 6);
+}

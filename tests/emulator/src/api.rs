@@ -76,7 +76,10 @@ pub async fn token(State(shared): State<Shared>, headers: HeaderMap, Form(form):
         return error(StatusCode::BAD_REQUEST, "UnsupportedGrantType", "only client_credentials");
     }
     let token = format!("emu-{}", uuid::Uuid::new_v4().simple());
-    lock!(shared).tokens.insert(token.clone());
+    let mut s = lock!(shared);
+    s.tokens.insert(token.clone());
+    s.stats.tokens_issued += 1;
+    drop(s);
     Json(json!({"access_token": token, "token_type": "Bearer", "expires_in": 3600})).into_response()
 }
 

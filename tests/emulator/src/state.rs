@@ -52,6 +52,8 @@ pub struct Stats {
     /// The most requests seen in any rolling minute.
     pub max_per_minute: usize,
     pub orders_created: u64,
+    /// Access tokens issued (clients should cache theirs).
+    pub tokens_issued: u64,
     pub numbers_by_tenant: BTreeMap<String, usize>,
 }
 
