@@ -262,7 +262,7 @@ impl HttpBackend {
         let mut token: Option<String> = None;
         loop {
             let p = match &token {
-                Some(t) => format!("{path}?continuationToken={}", urlencode(t)),
+                Some(t) => format!("{path}?continuationToken={}", seg(t)),
                 None => path.to_string(),
             };
             let page: ListPage<T> = self.get(&p).await?;
@@ -275,17 +275,9 @@ impl HttpBackend {
     }
 }
 
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
+/// One path segment or query value, percent-encoded.
 fn seg(s: &str) -> String {
-    urlencode(s)
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 #[derive(Serialize)]

@@ -51,10 +51,6 @@ impl Precondition {
             },
         }
     }
-
-    pub fn is_some(&self) -> bool {
-        !matches!(self, Precondition::None)
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -123,10 +123,6 @@ fn err_detail(code: &str, message: impl Into<String>) -> ErrorDetail {
     ErrorDetail { code: code.into(), message: message.into(), target: None }
 }
 
-fn consent_status(c: &Consent) -> ConsentStatus {
-    c.status
-}
-
 /// The Teams services of a number that its account sends to the backend.
 fn synced_teams_services(account: &Account, n: &Number) -> Vec<Service> {
     n.service_details
@@ -317,7 +313,7 @@ impl Run<'_> {
                 service_provisioning_errors: vec![],
             });
             let before = rfi.clone();
-            let new_status = consent_status(c);
+            let new_status = c.status;
             if let Some(old) = before.status.filter(|_| existing.is_some()) {
                 let kind = match (old, new_status) {
                     (ConsentStatus::Active, ConsentStatus::Suspended) => Some(DriftKind::ConsentSuspended),
