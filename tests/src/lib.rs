@@ -452,6 +452,39 @@ pub mod e2e {
         }
     }
 
+    /// The product running for real: the embedded engine and every function behind `cargo lambda
+    /// watch`, with an admin client. Dropping it stops both.
+    pub struct Gateway {
+        pub client: Client,
+        pub port: u16,
+        _watch: Watch,
+        _engine: switchboard_devtools::Engine,
+    }
+
+    impl Gateway {
+        pub async fn start(table: &str, extra_env: &[(&str, &str)]) -> Gateway {
+            let engine = switchboard_devtools::Engine::start(switchboard_devtools::Storage::Memory, "127.0.0.1:0")
+                .await
+                .expect("engine");
+            switchboard_devtools::schema::ensure_table(&engine.client(), table).await.expect("table");
+            let port = free_port();
+            let watch = start_watch(port, &engine.endpoint(), table, extra_env);
+            let client = Client {
+                http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(300)).build().expect("http"),
+                base: format!("http://127.0.0.1:{port}"),
+                token: switchboard_api::auth::mint_dev_token(
+                    switchboard_devtools::DEV_SIGNING_KEY.as_bytes(),
+                    "e2e",
+                    &["ProvisioningAPI.Admin"],
+                    600,
+                )
+                .expect("token"),
+            };
+            client.wait_until_up(port).await;
+            Gateway { client, port, _watch: watch, _engine: engine }
+        }
+    }
+
     impl Client {
         /// Waits until the gateway accepts connections.
         pub async fn wait_until_up(&self, port: u16) {

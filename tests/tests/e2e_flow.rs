@@ -3,10 +3,8 @@
 //! README's `cargo lambda invoke` command), and the enterprise played through the emulator's admin API.
 
 use serde_json::{json, Value};
-use std::time::Duration;
-use switchboard_devtools::{schema, Engine, Storage};
 use switchboard_emulator::{Config, Emulator};
-use switchboard_tests::e2e::{cargo_lambda, free_port, root, start_watch, Client};
+use switchboard_tests::e2e::{cargo_lambda, root, Gateway};
 use switchboard_tests::flow::us_numbers;
 
 const TENANT: &str = "b1c2d3e4-0000-4000-8000-00000000abcd";
@@ -23,30 +21,12 @@ async fn emu_admin(http: &reqwest::Client, emu: &Emulator, method: &str, path: &
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consent_to_synced_numbers_and_drift_over_real_http() {
-    let engine = Engine::start(Storage::Memory, "127.0.0.1:0").await.unwrap();
-    let table = "switchboard-e2e-flow";
-    schema::ensure_table(&engine.client(), table).await.unwrap();
     let emu =
         Emulator::start("127.0.0.1:0", Config { rate_limit_per_minute: 3000, ..Config::default() }).await.unwrap();
-    let port = free_port();
-    let _watch = start_watch(
-        port,
-        &engine.endpoint(),
-        table,
-        &[("BACKEND_URL", &emu.url()), ("BACKEND_RATE_PER_MINUTE", "2400")],
-    );
-    let c = Client {
-        http: reqwest::Client::builder().timeout(Duration::from_secs(300)).build().unwrap(),
-        base: format!("http://127.0.0.1:{port}"),
-        token: switchboard_api::auth::mint_dev_token(
-            switchboard_devtools::DEV_SIGNING_KEY.as_bytes(),
-            "e2e",
-            &["ProvisioningAPI.Admin"],
-            600,
-        )
-        .unwrap(),
-    };
-    c.wait_until_up(port).await;
+    let gw =
+        Gateway::start("switchboard-e2e-flow", &[("BACKEND_URL", &emu.url()), ("BACKEND_RATE_PER_MINUTE", "2400")])
+            .await;
+    let (c, port) = (&gw.client, gw.port);
     let event = json!({"source": "e2e", "detail": {}});
 
     // The enterprise consents in the Teams Admin Center; the README's invoke command runs a sync.

@@ -5,34 +5,13 @@
 //! that `scripts/test` installs. Without it this test fails rather than skips.
 
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
-use switchboard_devtools::{schema, Engine, Storage};
-use switchboard_tests::e2e::{free_port, start_watch, Client, V};
+use switchboard_tests::e2e::{Gateway, V};
 use switchboard_tests::{dr_number, full_account_body, uk_numbers};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_readme_walkthrough_over_real_http() {
-    let engine = Engine::start(Storage::Memory, "127.0.0.1:0").await.unwrap();
-    let table = "switchboard-e2e";
-    schema::ensure_table(&engine.client(), table).await.unwrap();
-    let port = free_port();
-    let _watch = start_watch(port, &engine.endpoint(), table, &[]);
-    let c = Client {
-        http: reqwest::Client::builder().timeout(Duration::from_secs(300)).build().unwrap(),
-        base: format!("http://127.0.0.1:{port}"),
-        token: switchboard_api::auth::mint_dev_token(
-            switchboard_devtools::DEV_SIGNING_KEY.as_bytes(),
-            "e2e",
-            &["ProvisioningAPI.Admin"],
-            600,
-        )
-        .unwrap(),
-    };
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "cargo lambda watch did not start");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let gw = Gateway::start("switchboard-e2e", &[]).await;
+    let c = &gw.client;
 
     // No token: 401 in the error envelope.
     let resp = c.http.get(format!("{}/accounts?{V}", c.base)).send().await.unwrap();
