@@ -263,6 +263,11 @@ async fn only_numbers_of_synced_services_are_pending() {
         s.admin("PUT", "/accounts/contoso/numbers/+442071234567", Some(dr_number("contoso", "+442071234567"))).await;
     assert_eq!(dr.status, 201);
     assert!(dr.body.get("serviceProvisioningStatus").is_none(), "{:?}", dr.body);
+    // Direct Routing has a syncEnabled flag but no flow-through: such an account never waits.
+    let body = json!({"name": "dr", "serviceDetails": {"teamsDirectRouting": {"enabled": true, "syncEnabled": true}}});
+    let r = s.admin("PUT", "/accounts/dr", Some(body)).await;
+    assert_eq!(r.status, 201);
+    assert!(r.body.get("serviceProvisioningStatus").is_none(), "{:?}", r.body);
 }
 
 #[tokio::test]

@@ -127,26 +127,22 @@ impl AccountServiceDetails {
         }
     }
 
-    /// True when any service of this account pushes to the backend.
+    /// True when the account sends something to the backend service.
     pub fn syncs(&self) -> bool {
-        [&self.teams_operator_connect, &self.teams_phone_mobile, &self.zoom_phone_cloud_peering]
-            .into_iter()
-            .flatten()
-            .any(|s| s.sync_enabled)
-            || self.teams_direct_routing.as_ref().is_some_and(|d| d.sync_enabled)
+        Service::ALL.into_iter().any(|s| self.syncs_service(s))
     }
 
-    /// True when `s` is enabled and pushes to the backend (Call Protection has no sync).
+    /// True when `s` is enabled with `syncEnabled` and the backend takes it. Flow-through exists
+    /// for Operator Connect and Teams Phone Mobile only; Direct Routing and Zoom have the flag but
+    /// no flow-through, and Call Protection has neither (provisioning-api.md §5).
     pub fn syncs_service(&self, s: Service) -> bool {
         let synced = |x: &Option<SyncedService>| x.as_ref().is_some_and(|x| x.enabled && x.sync_enabled);
         match s {
             Service::TeamsOperatorConnect => synced(&self.teams_operator_connect),
             Service::TeamsPhoneMobile => synced(&self.teams_phone_mobile),
-            Service::ZoomPhoneCloudPeering => synced(&self.zoom_phone_cloud_peering),
-            Service::TeamsDirectRouting => {
-                self.teams_direct_routing.as_ref().is_some_and(|d| d.enabled && d.sync_enabled)
+            Service::ZoomPhoneCloudPeering | Service::TeamsDirectRouting | Service::AzureOperatorCallProtection => {
+                false
             }
-            Service::AzureOperatorCallProtection => false,
         }
     }
 
@@ -236,6 +232,11 @@ mod tests {
         a.validate("contoso").unwrap();
         assert!(a.service_details.is_enabled(Service::TeamsOperatorConnect));
         assert!(a.service_details.syncs());
+        let dr_only: Account = serde_json::from_value(
+            json!({"name":"a","serviceDetails":{"teamsDirectRouting":{"enabled":true,"syncEnabled":true}}}),
+        )
+        .unwrap();
+        assert!(!dr_only.service_details.syncs(), "Direct Routing has no flow-through");
     }
 
     #[test]

@@ -31,11 +31,6 @@ impl Service {
         }
     }
 
-    /// Operator Connect and Teams Phone Mobile are the services tied to a Teams tenant.
-    pub fn is_teams_tenant_bound(self) -> bool {
-        matches!(self, Service::TeamsOperatorConnect | Service::TeamsPhoneMobile)
-    }
-
     pub fn index(self) -> usize {
         self as usize
     }

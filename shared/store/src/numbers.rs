@@ -65,7 +65,7 @@ fn release_for(account: Option<&Account>, n: &Number) -> Option<PendingRelease> 
     let account = account?;
     let sd = &account.service_details;
     let tenant = sd.teams_tenant_id.clone()?;
-    let sent = n.service_details.enabled().into_iter().any(|s| s.is_teams_tenant_bound() && sd.syncs_service(s));
+    let sent = n.service_details.enabled().into_iter().any(|s| sd.syncs_service(s));
     sent.then(|| PendingRelease {
         tenant_id: tenant,
         telephone_number: n.telephone_number.clone(),

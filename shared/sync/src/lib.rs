@@ -125,11 +125,7 @@ fn err_detail(code: &str, message: impl Into<String>) -> ErrorDetail {
 
 /// The Teams services of a number that its account sends to the backend.
 fn synced_teams_services(account: &Account, n: &Number) -> Vec<Service> {
-    n.service_details
-        .enabled()
-        .into_iter()
-        .filter(|s| s.is_teams_tenant_bound() && account.service_details.syncs_service(*s))
-        .collect()
+    n.service_details.enabled().into_iter().filter(|s| account.service_details.syncs_service(*s)).collect()
 }
 
 fn upload_for(n: &Number, service: Service) -> UploadNumber {
@@ -434,10 +430,9 @@ impl Run<'_> {
     ) -> Result<(), StoreError> {
         let account = &stored.value;
         let sd = &account.service_details;
-        let teams_sync =
-            [Service::TeamsOperatorConnect, Service::TeamsPhoneMobile].into_iter().any(|s| sd.syncs_service(s));
-        if !teams_sync {
-            if account.service_provisioning_status == Some(ProvisioningStatus::Pending) && !sd.syncs() {
+        if !sd.syncs() {
+            // Nothing of this account goes to the backend (any more): it is not pending.
+            if account.service_provisioning_status == Some(ProvisioningStatus::Pending) {
                 self.repo.set_account_sync(&account.name, &stored.etag, None, &[]).await?;
             }
             return Ok(());
