@@ -197,22 +197,11 @@ impl Repository {
             Some(e) => format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(e))),
             None => format!("attribute_exists({})", p.path(PK)),
         };
-        self.client()
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(keys::account(name)))
-            .update_expression(update)
-            .condition_expression(cond)
-            .set_expression_attribute_names(p.names_opt())
-            .set_expression_attribute_values(p.values_opt())
-            .send()
-            .await
-            .map_err(|err| match err.as_service_error() {
-                // Changed under us: the caller's view is stale.
-                Some(UpdateItemError::ConditionalCheckFailedException(_)) => StoreError::PreconditionFailed,
-                _ => StoreError::backend(err),
-            })?;
-        Ok(())
+        // Changed under us: the caller's view is stale.
+        match self.update_if(keys::account(name), update, cond, &p).await? {
+            true => Ok(()),
+            false => Err(StoreError::PreconditionFailed),
+        }
     }
 }
 

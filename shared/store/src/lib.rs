@@ -79,6 +79,48 @@ impl Repository {
         &self.table
     }
 
+    /// Puts `item` if `cond` holds. `Ok(false)`: the condition failed.
+    pub(crate) async fn put_if(
+        &self,
+        item: batch::Item,
+        cond: String,
+        p: &expr::Placeholders,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(cond)
+            .set_expression_attribute_names(p.names_opt())
+            .set_expression_attribute_values(p.values_opt())
+            .send()
+            .await;
+        error::conditional(result)
+    }
+
+    /// Applies `update` to the item at `key` if `cond` holds. `Ok(false)`: the condition failed.
+    pub(crate) async fn update_if(
+        &self,
+        key: keys::Key,
+        update: String,
+        cond: String,
+        p: &expr::Placeholders,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression(update)
+            .condition_expression(cond)
+            .set_expression_attribute_names(p.names_opt())
+            .set_expression_attribute_values(p.values_opt())
+            .send()
+            .await;
+        error::conditional(result)
+    }
+
     /// A strongly consistent GetItem.
     pub(crate) async fn get_item(&self, key: keys::Key) -> Result<Option<batch::Item>, StoreError> {
         let out = self

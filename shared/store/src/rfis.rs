@@ -7,7 +7,7 @@ use switchboard_domain::rfi::{self, RequestForInformation};
 use switchboard_domain::ProvisioningStatus;
 
 use crate::batch::Item;
-use crate::error::{conditional, StoreError};
+use crate::error::StoreError;
 use crate::expr::Placeholders;
 use crate::keys::{self, DOC, ETAG, PK};
 use crate::paging::{Listing, Page, PageRequest};
@@ -44,17 +44,8 @@ impl Repository {
             Some(e) => format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(e.into()))),
             None => format!("attribute_not_exists({})", p.path(PK)),
         };
-        let result = self
-            .client()
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(item::rfi_item(rfi, &etag)?))
-            .condition_expression(cond)
-            .set_expression_attribute_names(p.names_opt())
-            .set_expression_attribute_values(p.values_opt())
-            .send()
-            .await;
-        Ok(conditional(result)?.then_some(etag))
+        let written = self.put_if(item::rfi_item(rfi, &etag)?, cond, &p).await?;
+        Ok(written.then_some(etag))
     }
 
     /// Applies a merge patch to the relationship and queues it for the backend.
@@ -87,18 +78,7 @@ impl Repository {
         let update =
             format!("SET {} = {}", p.path(&format!("{DOC}.accountName")), p.value(AttributeValue::S(account.into())));
         let cond = format!("attribute_exists({})", p.path(PK));
-        let result = self
-            .client()
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(keys::rfi(tenant)))
-            .update_expression(update)
-            .condition_expression(cond)
-            .set_expression_attribute_names(p.names_opt())
-            .set_expression_attribute_values(p.values_opt())
-            .send()
-            .await;
         // No request for information to link is fine.
-        conditional(result).map(|_| ())
+        self.update_if(keys::rfi(tenant), update, cond, &p).await.map(|_| ())
     }
 }

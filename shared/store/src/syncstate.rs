@@ -90,17 +90,7 @@ impl Repository {
             p.path("owner"),
             p.value(AttributeValue::S(owner.into()))
         );
-        let result = self
-            .client()
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(item))
-            .condition_expression(cond)
-            .set_expression_attribute_names(p.names_opt())
-            .set_expression_attribute_values(p.values_opt())
-            .send()
-            .await;
-        conditional(result)
+        self.put_if(item, cond, &p).await
     }
 
     pub async fn release_lease(&self, owner: &str) -> Result<(), StoreError> {
@@ -290,17 +280,7 @@ impl Repository {
     async fn replace_number_if(&self, n: &Number, expected: &str) -> Result<bool, StoreError> {
         let mut p = Placeholders::default();
         let cond = format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(expected.into())));
-        let result = self
-            .client()
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(item::number_item(n, &new_etag())?))
-            .condition_expression(cond)
-            .set_expression_attribute_names(p.names_opt())
-            .set_expression_attribute_values(p.values_opt())
-            .send()
-            .await;
-        conditional(result)
+        self.put_if(item::number_item(n, &new_etag())?, cond, &p).await
     }
 
     /// Sets an account's sync status (and takes it out of the queue) if its tag is still `expected`.
@@ -330,18 +310,7 @@ impl Repository {
             p.path(GSI3SK)
         );
         let cond = format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(expected.into())));
-        let result = self
-            .client()
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(keys::account(name)))
-            .update_expression(update)
-            .condition_expression(cond)
-            .set_expression_attribute_names(p.names_opt())
-            .set_expression_attribute_values(p.values_opt())
-            .send()
-            .await;
-        conditional(result)
+        self.update_if(keys::account(name), update, cond, &p).await
     }
 }
 

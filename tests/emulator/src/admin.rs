@@ -14,15 +14,6 @@ use crate::api::error;
 use crate::state::{now, Config};
 use crate::Shared;
 
-macro_rules! lock {
-    ($shared:expr) => {
-        match $shared.lock() {
-            Ok(s) => s,
-            Err(_) => return error(StatusCode::INTERNAL_SERVER_ERROR, "Poisoned", "state lock"),
-        }
-    };
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NewConsent {

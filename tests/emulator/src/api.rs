@@ -54,15 +54,6 @@ macro_rules! gated {
     };
 }
 
-macro_rules! lock {
-    ($shared:expr) => {
-        match $shared.lock() {
-            Ok(s) => s,
-            Err(_) => return error(StatusCode::INTERNAL_SERVER_ERROR, "Poisoned", "state lock"),
-        }
-    };
-}
-
 #[derive(Deserialize)]
 pub struct TokenForm {
     grant_type: String,

@@ -3,6 +3,18 @@
 //! number of polls with per-number results, a rate limit, and injected faults. `/admin/…` plays
 //! the enterprise (consent, suspend, release a number in TAC, edit an address).
 
+/// The state, or a 500 answer if a handler panicked while holding it.
+macro_rules! lock {
+    ($shared:expr) => {
+        match $shared.lock() {
+            Ok(s) => s,
+            Err(_) => {
+                return $crate::api::error(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "Poisoned", "state lock")
+            }
+        }
+    };
+}
+
 mod admin;
 mod api;
 mod state;
