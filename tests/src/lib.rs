@@ -29,6 +29,8 @@ pub struct Reply {
     pub status: StatusCode,
     pub headers: lambda_http::http::HeaderMap,
     pub body: Value,
+    /// The body as sent (a CSV export, say).
+    pub raw: Vec<u8>,
 }
 
 impl Reply {
@@ -107,12 +109,19 @@ impl Stack {
         let resp = self.app.handle(route.op, req).await;
         let status = resp.status();
         let headers = resp.headers().clone();
-        let body = match resp.body() {
-            Body::Text(t) => serde_json::from_str(t).unwrap_or(Value::String(t.clone())),
-            Body::Binary(b) => serde_json::from_slice(b).unwrap_or(Value::Null),
-            _ => Value::Null,
+        let raw = match resp.body() {
+            Body::Text(t) => t.as_bytes().to_vec(),
+            Body::Binary(b) => b.clone(),
+            _ => Vec::new(),
         };
-        Reply { status, headers, body }
+        let body = serde_json::from_slice(&raw).unwrap_or_else(|_| {
+            if raw.is_empty() {
+                Value::Null
+            } else {
+                Value::String(String::from_utf8_lossy(&raw).into())
+            }
+        });
+        Reply { status, headers, body, raw }
     }
 
     pub async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Reply {

@@ -7,7 +7,9 @@ use switchboard_api::ROUTES;
 type RouteSet = BTreeSet<(String, String, String)>;
 
 fn from_table() -> RouteSet {
-    ROUTES.iter().map(|r| (r.method.to_string(), r.path.to_string(), r.function.to_string())).collect()
+    let api = ROUTES.iter().map(|r| (r.method.to_string(), r.path.to_string(), r.function.to_string()));
+    let portal = portal::ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string(), "portal".to_string()));
+    api.chain(portal).collect()
 }
 
 fn from_cargo() -> RouteSet {
@@ -15,6 +17,15 @@ fn from_cargo() -> RouteSet {
     let router = manifest["workspace"]["metadata"]["lambda"]["watch"]["router"].as_table().expect("router");
     let mut out = RouteSet::new();
     for (path, targets) in router {
+        // matchit's catch-all `{*name}` is API Gateway's greedy `{name+}`.
+        let path = match path.split_once("{*") {
+            Some((head, name)) => format!("{head}{{{}+}}", name.trim_end_matches('}')),
+            None => path.clone(),
+        };
+        if let Some(function) = targets.as_str() {
+            out.insert(("ANY".into(), path, function.into())); // every method
+            continue;
+        }
         for t in targets.as_array().expect("routes are arrays of {method, function}") {
             out.insert((t["method"].as_str().unwrap().into(), path.clone(), t["function"].as_str().unwrap().into()));
         }
@@ -63,6 +74,7 @@ fn every_function_crate_is_routed() {
         // Not behind the gateway: the scheduled sync.
         .filter(|f| f != "sync")
         .collect();
-    let routed: BTreeSet<String> = ROUTES.iter().map(|r| r.function.to_string()).collect();
+    let mut routed: BTreeSet<String> = ROUTES.iter().map(|r| r.function.to_string()).collect();
+    routed.insert("portal".into());
     assert_eq!(functions, routed);
 }

@@ -10,8 +10,10 @@ use switchboard_store::Precondition;
 use crate::error::ApiError;
 use crate::API_VERSION;
 
-/// Largest body we read; DynamoDB items are at most 400 KB and a batch holds 100 numbers.
+/// Largest JSON body we read; DynamoDB items are at most 400 KB and a batch holds 100 numbers.
 const MAX_BODY: usize = 1024 * 1024;
+/// Largest CSV body: Lambda's own request limit (6 MB) is the real bound; 10,000 full rows fit.
+pub const MAX_CSV_BODY: usize = 6 * 1024 * 1024;
 
 /// Fails unless `api-version` is present and the one we implement.
 pub fn check_api_version(req: &Request) -> Result<(), ApiError> {
@@ -81,6 +83,19 @@ fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
 /// Decodes a JSON body. Wrong content type, malformed JSON, a missing required field or an
 /// unknown enum value each give a 400 whose target names the field.
 pub fn json_body<T: DeserializeOwned>(req: &Request, media_type: &str) -> Result<T, ApiError> {
+    let bytes = body(req, media_type, MAX_BODY)?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request("InvalidBody", "body", "a JSON body is required"));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(decode_error)?;
+    de.end()
+        .map_err(|e| ApiError::bad_request("InvalidJson", "body", format!("trailing data after the JSON body: {e}")))?;
+    Ok(value)
+}
+
+/// The raw body, after checking its content type and size.
+pub fn body<'a>(req: &'a Request, media_type: &str, max: usize) -> Result<&'a [u8], ApiError> {
     let ct = header(req, "content-type").unwrap_or("");
     let essence = ct.split(';').next().unwrap_or("").trim();
     if !essence.eq_ignore_ascii_case(media_type) {
@@ -96,21 +111,10 @@ pub fn json_body<T: DeserializeOwned>(req: &Request, media_type: &str) -> Result
         Body::Binary(b) => b,
         _ => b"",
     };
-    if bytes.len() > MAX_BODY {
-        return Err(ApiError::bad_request(
-            "RequestTooLarge",
-            "body",
-            format!("the body is larger than {MAX_BODY} bytes"),
-        ));
+    if bytes.len() > max {
+        return Err(ApiError::bad_request("RequestTooLarge", "body", format!("the body is larger than {max} bytes")));
     }
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request("InvalidBody", "body", "a JSON body is required"));
-    }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(decode_error)?;
-    de.end()
-        .map_err(|e| ApiError::bad_request("InvalidJson", "body", format!("trailing data after the JSON body: {e}")))?;
-    Ok(value)
+    Ok(bytes)
 }
 
 fn decode_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {

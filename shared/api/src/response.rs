@@ -44,6 +44,15 @@ pub fn with_etag(r: &mut HttpResponse, etag: &str) {
     }
 }
 
+/// A downloadable file.
+pub fn file(body: Vec<u8>, content_type: &str, filename: &str) -> HttpResponse {
+    let mut r = build(StatusCode::OK, Body::Binary(body), Some(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        r.headers_mut().insert("content-disposition", v);
+    }
+    r
+}
+
 pub fn empty(status: StatusCode) -> HttpResponse {
     build(status, Body::Empty, None)
 }

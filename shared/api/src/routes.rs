@@ -20,6 +20,7 @@ pub enum Op {
     NumbersGet,
     NumbersPut,
     NumbersDelete,
+    NumbersExport,
     RfisList,
     RfisGet,
     RfisPatch,
@@ -61,6 +62,12 @@ pub const ROUTES: &[Route] = &[
         method: "DELETE",
         path: "/accounts/{accountName}/numbers/{telephoneNumber}",
     },
+    Route {
+        op: Op::NumbersExport,
+        function: "numbers-export",
+        method: "GET",
+        path: "/accounts/{accountName}/numbers:export",
+    },
     Route { op: Op::RfisList, function: "rfis-list", method: "GET", path: "/teamsRequestsForInformation" },
     Route { op: Op::RfisGet, function: "rfis-get", method: "GET", path: "/teamsRequestsForInformation/{tenantId}" },
     Route {
@@ -98,6 +105,7 @@ impl Op {
             | Op::NumbersList
             | Op::NumbersListAll
             | Op::NumbersGet
+            | Op::NumbersExport
             | Op::RfisList
             | Op::RfisGet
             | Op::CivicAddressesList

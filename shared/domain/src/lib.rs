@@ -7,6 +7,7 @@ pub mod error;
 pub mod filter;
 pub mod names;
 pub mod number;
+pub mod number_csv;
 pub mod provisioning;
 pub mod rfi;
 pub mod service;

@@ -12,10 +12,14 @@
 //! | Release to send     | `RELEASES`        | `<tenant>#<e164>`     | –             | –          | –      | –        |
 //! | Sync run report     | `SYNCRUNS`        | `<startedMs>#<runId>` | –             | –          | –      | –        |
 //! | Sync lease          | `SYNC#LEASE`      | `L`                   | –             | –          | –      | –        |
+//! | CSV import (live)   | `IMPORT#<name>`   | `I`                   | –             | –          | –      | –        |
+//! | CSV import journal  | `IMPORT#<name>`   | `C#<importId>#<n>`    | –             | –          | –      | –        |
 //!
 //! GSI3 is the sync's work queue, sparse and keys-only: an account, number or request for
 //! information waiting for the backend carries `GSI3PK = PENDING` and `GSI3SK = A#<name>` /
 //! `N#<account>#<e164>` / `R#<tenant>`; the sync removes both when the item is `synced` or `failed`.
+//! A CSV import in progress also sits in GSI3, under `GSI3PK = IMPORTING`, `GSI3SK = <account>`, so
+//! the sync finds imports whose writer died and rolls them back.
 //!
 //! A number's item is keyed by the number alone, so "a number belongs to exactly one account"
 //! is a property of the key: creating it is a conditional put (`attribute_not_exists(PK)`), and
@@ -39,6 +43,8 @@
 //! | sync: pending work               | Query GSI3 `PENDING` `begins_with(GSI3SK, N#|A#|R#)`, then BatchGetItem |
 //! | sync: open orders, releases      | Query `ORDERS`, Query `RELEASES`                                        |
 //! | sync: one run at a time          | conditional put of `SYNC#LEASE` (free, expired, or ours)                |
+//! | CSV import (≤10,000 numbers)     | BatchGetItem of the numbers; conditional put of `IMPORT#<name>`/`I` (one import per account); TransactWriteItems of 97 numbers + counter update + journal item holding their previous items; delete `I` to commit |
+//! | roll back a dead import          | Query GSI3 `IMPORTING` (sync) or GetItem `IMPORT#<name>`/`I`; Query `IMPORT#<name>` `begins_with(SK, C#<id>#)`; transactions restoring each chunk |
 //!
 //! Per-service `numberCount` lives on the account item (`n_oc`, `n_tpm`, …, `n_all`) and is only
 //! ever changed in the same transaction as the number items it counts.
@@ -67,6 +73,7 @@ pub const RFIS_PARTITION: &str = "RFIS";
 pub const ORDERS_PARTITION: &str = "ORDERS";
 pub const RELEASES_PARTITION: &str = "RELEASES";
 pub const SYNC_RUNS_PARTITION: &str = "SYNCRUNS";
+pub const IMPORTING_PARTITION: &str = "IMPORTING";
 /// Items that expire carry this (DynamoDB TTL, epoch seconds).
 pub const EXPIRES_AT: &str = "expiresAt";
 
@@ -147,6 +154,30 @@ pub fn sync_run(started_ms: u64, id: &str) -> Key {
 
 pub fn lease() -> Key {
     HashMap::from([(PK.into(), s("SYNC#LEASE")), (SK.into(), s("L"))])
+}
+
+pub fn import_pk(account: &str) -> String {
+    format!("IMPORT#{account}")
+}
+
+/// The one live import of an account.
+pub fn import_head(account: &str) -> Key {
+    HashMap::from([(PK.into(), s(import_pk(account))), (SK.into(), s("I"))])
+}
+
+/// The sort-key prefix of one import's journal items.
+pub fn import_chunk_prefix(id: &str) -> String {
+    format!("C#{id}#")
+}
+
+/// One journal item of an import: the previous state of the numbers one transaction wrote.
+pub fn import_chunk(account: &str, id: &str, n: usize) -> Key {
+    HashMap::from([(PK.into(), s(import_pk(account))), (SK.into(), s(format!("{}{n:05}", import_chunk_prefix(id))))])
+}
+
+/// The queue attributes that let the sync find a live import.
+pub fn importing(account: &str) -> Key {
+    HashMap::from([(GSI3PK.into(), s(IMPORTING_PARTITION)), (GSI3SK.into(), s(account))])
 }
 
 /// What kind of item waits in the sync's queue.

@@ -11,6 +11,7 @@ pub mod paging;
 
 mod accounts;
 mod civic;
+mod imports;
 mod numbers;
 mod rfis;
 mod syncstate;
@@ -18,6 +19,7 @@ mod syncstate;
 pub use civic::AddressChanges;
 pub use config::{client_from_env, table_name_from_env};
 pub use error::StoreError;
+pub use imports::{ImportOutcome, IMPORT_LEASE};
 pub use paging::{Listing, Page, PageRequest};
 pub use syncstate::*;
 

@@ -28,12 +28,12 @@ fn build_err(e: impl std::fmt::Display) -> StoreError {
 }
 
 /// The account as a number write needs it.
-struct Owner {
-    account: Account,
+pub(crate) struct Owner {
+    pub(crate) account: Account,
 }
 
 impl Owner {
-    fn check_can_hold(&self, n: &Number, prefix: &str) -> Result<(), StoreError> {
+    pub(crate) fn check_can_hold(&self, n: &Number, prefix: &str) -> Result<(), StoreError> {
         for s in n.service_details.enabled() {
             if !self.account.service_details.is_enabled(s) {
                 return Err(DomainError::conflict(
@@ -49,7 +49,7 @@ impl Owner {
 
     /// Prepares a number for storing: read-only fields cleared, and `pending` when one of its
     /// services is synced to the backend for this account.
-    fn prepare(&self, mut n: Number) -> Number {
+    pub(crate) fn prepare(&self, mut n: Number) -> Number {
         n.clear_read_only();
         let sd = &self.account.service_details;
         if n.service_details.enabled().into_iter().any(|s| sd.syncs_service(s)) {
@@ -74,7 +74,7 @@ fn release_for(account: Option<&Account>, n: &Number) -> Option<PendingRelease> 
 }
 
 impl Repository {
-    async fn owner(&self, account: &str) -> Result<Owner, StoreError> {
+    pub(crate) async fn owner(&self, account: &str) -> Result<Owner, StoreError> {
         let item = self.get_account_item(account).await?.ok_or_else(|| not_found_account(account))?;
         if item::is_deleting(&item) {
             return Err(DomainError::conflict(
@@ -118,7 +118,7 @@ impl Repository {
 
     /// The counter update (or, with no change, a condition check) on the owning account.
     /// Additions require the account to be live with each service enabled; removals only that it exists.
-    fn counter_action(
+    pub(crate) fn counter_action(
         &self,
         account: &str,
         delta: &ServiceCounts,
@@ -180,7 +180,12 @@ impl Repository {
     }
 
     /// A put of `n` that only succeeds if the stored item is still the one we read.
-    fn put_action(&self, n: &Number, etag: &str, expected: Option<&str>) -> Result<TransactWriteItem, StoreError> {
+    pub(crate) fn put_action(
+        &self,
+        n: &Number,
+        etag: &str,
+        expected: Option<&str>,
+    ) -> Result<TransactWriteItem, StoreError> {
         let mut p = Placeholders::default();
         let cond = match expected {
             Some(e) => format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(e.to_string()))),
@@ -200,7 +205,7 @@ impl Repository {
             .build())
     }
 
-    fn delete_action(&self, tn: &str, expected: &str) -> Result<TransactWriteItem, StoreError> {
+    pub(crate) fn delete_action(&self, tn: &str, expected: &str) -> Result<TransactWriteItem, StoreError> {
         let mut p = Placeholders::default();
         let cond = format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(expected.to_string())));
         Ok(TransactWriteItem::builder()
@@ -219,7 +224,7 @@ impl Repository {
 
     /// Runs a transaction. `Ok(true)`: committed; `Ok(false)`: a condition failed or another
     /// transaction collided, so the caller re-reads and tries again.
-    async fn transact(&self, actions: Vec<TransactWriteItem>) -> Result<bool, StoreError> {
+    pub(crate) async fn transact(&self, actions: Vec<TransactWriteItem>) -> Result<bool, StoreError> {
         match self.client().transact_write_items().set_transact_items(Some(actions)).send().await {
             Ok(_) => Ok(true),
             Err(err) => match err.as_service_error() {
@@ -292,7 +297,7 @@ impl Repository {
         Err(StoreError::Contention)
     }
 
-    async fn existing_numbers(&self, tns: &[&str]) -> Result<HashMap<String, Item>, StoreError> {
+    pub(crate) async fn existing_numbers(&self, tns: &[&str]) -> Result<HashMap<String, Item>, StoreError> {
         let keys = tns.iter().map(|tn| keys::number(tn)).collect();
         let items = batch::get_all(self.client(), self.table(), keys).await?;
         Ok(items
@@ -431,7 +436,7 @@ impl Repository {
     }
 }
 
-fn owned_elsewhere(target: &str, tn: &str, other: &str) -> StoreError {
+pub(crate) fn owned_elsewhere(target: &str, tn: &str, other: &str) -> StoreError {
     DomainError::conflict("NumberOwnedByAnotherAccount", target, format!("{tn} already belongs to account {other:?}"))
         .into()
 }

@@ -240,6 +240,7 @@ impl Run<'_> {
     }
 
     async fn steps(&mut self) -> Result<(), StoreError> {
+        self.repo.recover_imports(switchboard_store::IMPORT_LEASE).await?;
         let accounts = self.repo.all_accounts().await?;
         let by_tenant: HashMap<String, &Stored<Account>> =
             accounts.iter().filter_map(|a| a.value.service_details.teams_tenant_id.clone().map(|t| (t, a))).collect();
@@ -669,12 +670,17 @@ impl Run<'_> {
         let in_flight: HashSet<&str> =
             open.iter().flat_map(|o| o.numbers.iter().map(|n| n.telephone_number.as_str())).collect();
         let by_name: HashMap<&str, &Account> = accounts.iter().map(|a| (a.value.name.as_str(), &a.value)).collect();
+        // An import still being written may yet be rolled back: its numbers go next run.
+        let importing: HashSet<String> = self.repo.accounts_importing().await?.into_iter().collect();
         let pending = self.repo.pending_numbers(self.cfg.max_numbers_per_run).await?;
         let mut uploads: BTreeMap<(String, String), Vec<(UploadNumber, OrderedNumber)>> = BTreeMap::new();
         let mut settled = Vec::new();
         for n in pending.iter().filter(|n| !in_flight.contains(n.value.telephone_number.as_str())) {
             let num = &n.value;
             let Some(account) = by_name.get(num.account_name.as_str()) else { continue };
+            if importing.contains(&num.account_name) {
+                continue;
+            }
             let fail = |code: &str, msg: String| NumberResult {
                 telephone_number: num.telephone_number.clone(),
                 expected_etag: Some(n.etag.clone()),

@@ -25,14 +25,16 @@ pub enum Action {
     DeleteNumbers,
     GetTeamsCapabilityPlans,
     GetTeamsAvailableCapabilities,
+    ImportNumbers,
 }
 
 impl Action {
-    pub const ALL: [Action; 4] = [
+    pub const ALL: [Action; 5] = [
         Action::CreateOrUpdateNumbers,
         Action::DeleteNumbers,
         Action::GetTeamsCapabilityPlans,
         Action::GetTeamsAvailableCapabilities,
+        Action::ImportNumbers,
     ];
 
     pub fn name(self) -> &'static str {
@@ -41,12 +43,13 @@ impl Action {
             Action::DeleteNumbers => "deleteNumbers",
             Action::GetTeamsCapabilityPlans => "getTeamsCapabilityPlans",
             Action::GetTeamsAvailableCapabilities => "getTeamsAvailableCapabilities",
+            Action::ImportNumbers => "importNumbers",
         }
     }
 
     pub fn permission(self) -> Permission {
         match self {
-            Action::CreateOrUpdateNumbers => Permission::Write,
+            Action::CreateOrUpdateNumbers | Action::ImportNumbers => Permission::Write,
             Action::DeleteNumbers => Permission::Delete,
             Action::GetTeamsCapabilityPlans | Action::GetTeamsAvailableCapabilities => Permission::Read,
         }
@@ -95,6 +98,7 @@ pub async fn post(app: &App, req: Request) -> Result {
         Action::DeleteNumbers => delete(app, &req, &account).await,
         Action::GetTeamsCapabilityPlans => capability_plans(app, &account).await,
         Action::GetTeamsAvailableCapabilities => available_capabilities(app, &req, &account).await,
+        Action::ImportNumbers => super::csv::import(app, &req, &account).await,
     }
 }
 

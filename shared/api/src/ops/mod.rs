@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod actions;
 pub mod civic;
+pub mod csv;
 pub mod numbers;
 pub mod rfis;
 pub mod sync_runs;
@@ -32,6 +33,7 @@ pub async fn call(op: Op, app: &App, req: Request) -> Result {
         Op::NumbersGet => numbers::get(app, req).await,
         Op::NumbersPut => numbers::put(app, req).await,
         Op::NumbersDelete => numbers::delete(app, req).await,
+        Op::NumbersExport => csv::export(app, req).await,
         Op::RfisList => rfis::list(app, req).await,
         Op::RfisGet => rfis::get(app, req).await,
         Op::RfisPatch => rfis::patch(app, req).await,

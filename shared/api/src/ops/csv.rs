@@ -1,0 +1,43 @@
+//! `POST /accounts/{accountName}:importNumbers` and `GET /accounts/{accountName}/numbers:export`:
+//! the portal's CSV format (`switchboard_domain::number_csv`), both ways.
+
+use lambda_http::http::StatusCode;
+use lambda_http::Request;
+
+use switchboard_domain::number_csv;
+use switchboard_store::PageRequest;
+
+use super::Result;
+use crate::app::App;
+use crate::error::ApiError;
+use crate::request::{self, account_name, MAX_CSV_BODY};
+use crate::response;
+
+/// Numbers read per page while exporting.
+const EXPORT_PAGE: usize = 500;
+
+pub async fn import(app: &App, req: &Request, account: &str) -> Result {
+    let body = request::body(req, "text/csv", MAX_CSV_BODY)?;
+    let rows = number_csv::parse(account, body)?;
+    let outcome = app.repo.import_numbers(account, rows).await?;
+    tracing::info!(account, import = %outcome.import_id, rows = outcome.imported, "imported numbers");
+    Ok(response::json(StatusCode::OK, &outcome))
+}
+
+pub async fn export(app: &App, req: Request) -> Result {
+    let account = account_name(&req)?;
+    let mut numbers = Vec::new();
+    let mut page = PageRequest { page_size: EXPORT_PAGE, ..Default::default() };
+    loop {
+        let got = app.repo.list_numbers(Some(&account), &page).await?;
+        numbers.extend(got.items.into_iter().map(|s| s.value));
+        match got.next {
+            Some(token) => page.start = Some(token),
+            None => break,
+        }
+    }
+    let csv = number_csv::write(&numbers).map_err(|e| {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", format!("writing CSV: {e}"), None)
+    })?;
+    Ok(response::file(csv, "text/csv; charset=utf-8", &format!("{account}-numbers.csv")))
+}
