@@ -513,3 +513,226 @@ pub mod e2e {
         }
     }
 }
+
+/// A real browser: Debian's headless Chromium driven through chromedriver (WebDriver), for the
+/// portal's end-to-end test. `scripts/test` installs both packages.
+pub mod browser {
+    use fantoccini::elements::Element;
+    use fantoccini::{Client, ClientBuilder, Locator};
+    use serde_json::{json, Value};
+    use std::path::PathBuf;
+    use std::process::{Child, Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+    const CHROMIUM: &str = "/usr/bin/chromium";
+    const WAIT: Duration = Duration::from_secs(60);
+
+    struct Driver(Child);
+
+    impl Drop for Driver {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    pub struct Browser {
+        pub client: Client,
+        artifacts: PathBuf,
+        shots: usize,
+        _driver: Driver,
+        _profile: PathBuf,
+    }
+
+    /// `[data-testid="…"]`, the portal's stable hooks for tests.
+    pub fn tid(id: &str) -> String {
+        format!("[data-testid=\"{id}\"]")
+    }
+
+    impl Browser {
+        /// Starts chromedriver and a fresh headless Chromium; screenshots go to `tests/artifacts/<name>/`.
+        pub async fn start(name: &str) -> Browser {
+            assert!(
+                std::path::Path::new(CHROMEDRIVER).exists(),
+                "{CHROMEDRIVER} is missing: scripts/test installs Debian's chromium and chromium-driver"
+            );
+            let port = crate::e2e::free_port();
+            let log = std::fs::File::create(std::env::temp_dir().join(format!("chromedriver-{port}.log"))).unwrap();
+            let child = Command::new(CHROMEDRIVER)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::from(log.try_clone().unwrap()))
+                .stderr(Stdio::from(log))
+                .spawn()
+                .expect("start chromedriver");
+            let driver = Driver(child);
+            let profile = std::env::temp_dir().join(format!("switchboard-chromium-{}", uuid::Uuid::new_v4().simple()));
+            let caps = json!({
+                "browserName": "chrome",
+                "goog:chromeOptions": {
+                    "binary": CHROMIUM,
+                    // The machine's network is closed: no background fetches, no first-run dialogs.
+                    "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                             "--disable-quic", "--no-first-run", "--disable-background-networking",
+                             "--disable-component-update", "--disable-sync", "--window-size=1400,1000",
+                             format!("--user-data-dir={}", profile.display())],
+                }
+            });
+            let caps = caps.as_object().unwrap().clone();
+            let deadline = Instant::now() + Duration::from_secs(30);
+            let client = loop {
+                let attempt = ClientBuilder::rustls()
+                    .expect("tls")
+                    .capabilities(caps.clone())
+                    .connect(&format!("http://127.0.0.1:{port}"))
+                    .await;
+                match attempt {
+                    Ok(c) => break c,
+                    Err(_) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(200)).await,
+                    Err(e) => panic!("chromedriver did not start a session: {e}"),
+                }
+            };
+            let artifacts = crate::e2e::root().join("tests/artifacts").join(name);
+            let _ = std::fs::remove_dir_all(&artifacts);
+            std::fs::create_dir_all(&artifacts).unwrap();
+            Browser { client, artifacts, shots: 0, _driver: driver, _profile: profile }
+        }
+
+        pub async fn goto(&self, url: &str) {
+            self.client.goto(url).await.unwrap_or_else(|e| panic!("goto {url}: {e}"));
+        }
+
+        /// Waits until the current page says it has loaded `route` (`body[data-ready]`).
+        pub async fn ready(&self, route: &str) {
+            let deadline = Instant::now() + WAIT;
+            loop {
+                let now = self.js("return document.body.dataset.ready || ''").await;
+                if now == route {
+                    return;
+                }
+                if Instant::now() > deadline {
+                    let flash = self.text_of("flash").await.unwrap_or_default();
+                    panic!("page {route:?} never became ready (now {now:?}, flash {flash:?})");
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+
+        pub async fn js(&self, script: &str) -> Value {
+            self.client.execute(script, vec![]).await.unwrap_or_else(|e| panic!("{script}: {e}"))
+        }
+
+        /// The element with this test id, waiting for it to appear.
+        pub async fn el(&self, id: &str) -> Element {
+            self.client
+                .wait()
+                .at_most(WAIT)
+                .for_element(Locator::Css(&tid(id)))
+                .await
+                .unwrap_or_else(|e| panic!("no element {id}: {e}"))
+        }
+
+        /// Whether an element with this test id is on the page now (no waiting).
+        pub async fn has(&self, id: &str) -> bool {
+            !self.client.find_all(Locator::Css(&tid(id))).await.unwrap_or_default().is_empty()
+        }
+
+        pub async fn click(&self, id: &str) {
+            self.el(id).await.click().await.unwrap_or_else(|e| panic!("click {id}: {e}"));
+        }
+
+        pub async fn fill(&self, id: &str, text: &str) {
+            let e = self.el(id).await;
+            e.clear().await.unwrap_or_else(|err| panic!("clear {id}: {err}"));
+            e.send_keys(text).await.unwrap_or_else(|err| panic!("type into {id}: {err}"));
+        }
+
+        /// Sets a text box or text area at once (typing thousands of characters is slow).
+        pub async fn set_value(&self, id: &str, text: &str) {
+            let e = self.el(id).await;
+            let arg = serde_json::to_value(&e).unwrap();
+            self.client
+                .execute(
+                    "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input', {bubbles: true}));",
+                    vec![arg, json!(text)],
+                )
+                .await
+                .unwrap_or_else(|err| panic!("set {id}: {err}"));
+        }
+
+        pub async fn select(&self, id: &str, value: &str) {
+            self.el(id).await.select_by_value(value).await.unwrap_or_else(|e| panic!("select {value} in {id}: {e}"));
+        }
+
+        pub async fn check(&self, id: &str, on: bool) {
+            let e = self.el(id).await;
+            let checked = e.prop("checked").await.ok().flatten().as_deref() == Some("true");
+            if checked != on {
+                e.click().await.unwrap_or_else(|err| panic!("tick {id}: {err}"));
+            }
+        }
+
+        pub async fn text_of(&self, id: &str) -> Option<String> {
+            let found = self.client.find_all(Locator::Css(&tid(id))).await.ok()?;
+            let first = found.into_iter().next()?;
+            first.text().await.ok()
+        }
+
+        /// The flash message once it is shown, with its kind (`ok` or `error`).
+        pub async fn flash(&self) -> (String, String) {
+            let deadline = Instant::now() + WAIT;
+            loop {
+                let v = self
+                    .js("const f = document.querySelector('[data-testid=flash]'); return f && !f.hidden && f.textContent ? [f.className, f.textContent] : null")
+                    .await;
+                if let Some(pair) = v.as_array() {
+                    return (pair[0].as_str().unwrap_or("").into(), pair[1].as_str().unwrap_or("").into());
+                }
+                assert!(Instant::now() < deadline, "no flash message appeared");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+
+        /// The `data-key`s of a table's rows.
+        pub async fn row_keys(&self, table: &str) -> Vec<String> {
+            let script = format!(
+                "return [...document.querySelectorAll('[data-testid=\"{table}-table\"] [data-testid=row]')].map(r => r.dataset.key)"
+            );
+            serde_json::from_value(self.js(&script).await).unwrap_or_default()
+        }
+
+        /// The text of one cell (`cell-<field>`) in the row with `key`.
+        pub async fn cell(&self, table: &str, key: &str, field: &str) -> String {
+            let script = format!(
+                "const r = [...document.querySelectorAll('[data-testid=\"{table}-table\"] [data-testid=row]')].find(r => r.dataset.key === {key}); const c = r && r.querySelector('[data-testid=\"cell-{field}\"]'); return c ? c.textContent.trim() : null",
+                key = json!(key)
+            );
+            self.js(&script)
+                .await
+                .as_str()
+                .unwrap_or_else(|| panic!("no cell {field} in {table} row {key}"))
+                .to_string()
+        }
+
+        /// Clicks something inside the row with `key`: a test id such as `row-select` or `account-delete`.
+        pub async fn click_in_row(&self, table: &str, key: &str, id: &str) {
+            let script = format!(
+                "const r = [...document.querySelectorAll('[data-testid=\"{table}-table\"] [data-testid=row]')].find(r => r.dataset.key === {key}); const e = r && r.querySelector('[data-testid=\"{id}\"]'); if (!e) return false; e.scrollIntoView({{block: 'center'}}); e.click(); return true",
+                key = json!(key)
+            );
+            assert_eq!(self.js(&script).await, json!(true), "no {id} in {table} row {key}");
+        }
+
+        /// Saves a screenshot as the next numbered artifact.
+        pub async fn shot(&mut self, name: &str) {
+            self.shots += 1;
+            let png = self.client.screenshot().await.expect("screenshot");
+            std::fs::write(self.artifacts.join(format!("{:02}-{name}.png", self.shots)), png).unwrap();
+        }
+
+        pub async fn close(self) {
+            let _ = self.client.close().await;
+            let _ = std::fs::remove_dir_all(&self._profile);
+        }
+    }
+}

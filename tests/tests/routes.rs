@@ -18,8 +18,10 @@ fn from_cargo() -> RouteSet {
     let mut out = RouteSet::new();
     for (path, targets) in router {
         // matchit's catch-all `{*name}` is API Gateway's greedy `{name+}`.
+        // A trailing slash is the same route to API Gateway; matchit needs it spelled out.
         let path = match path.split_once("{*") {
             Some((head, name)) => format!("{head}{{{}+}}", name.trim_end_matches('}')),
+            None if path.len() > 1 => path.trim_end_matches('/').to_string(),
             None => path.clone(),
         };
         if let Some(function) = targets.as_str() {

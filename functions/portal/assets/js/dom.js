@@ -1,0 +1,150 @@
+// Small DOM helpers: element builder, the flash area, the page-ready marker, the confirm dialog.
+
+const PROPS = new Set(['value', 'checked', 'disabled', 'selected', 'hidden', 'multiple', 'required', 'readOnly', 'indeterminate']);
+
+/** Creates an element. `props`: `class`, `testid`, `on<event>` handlers, DOM properties, attributes. */
+export function h(tag, props, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(props ?? {})) {
+    if (v == null || v === false) continue;
+    if (k === 'class') el.className = Array.isArray(v) ? v.filter(Boolean).join(' ') : v;
+    else if (k === 'testid') el.dataset.testid = v;
+    else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (PROPS.has(k)) el[k] = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+/** Appends children: nodes, strings, numbers and (nested) arrays; null/false/undefined are skipped. */
+export function append(el, children) {
+  for (const c of children.flat(Infinity)) {
+    if (c == null || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+/** `<option>`s from `[{value, label}]`. */
+export function options(items, selected) {
+  return items.map((o) => h('option', { value: o.value, selected: o.value === selected }, o.label ?? o.value));
+}
+
+/** A labelled form row. */
+export function field(label, control, hint) {
+  const id = control.id || (control.id = `f-${Math.random().toString(36).slice(2, 9)}`);
+  return h('div', { class: 'field' }, h('label', { for: id }, label), control, hint ? h('div', { class: 'hint' }, hint) : null);
+}
+
+// ---- page-ready marker (the browser tests wait for it) ----
+
+export function setReady(name) {
+  document.body.dataset.ready = name;
+}
+
+export function clearReady() {
+  delete document.body.dataset.ready;
+}
+
+// ---- flash messages: one element, class `ok` or `error` ----
+
+function flashEl() {
+  return document.getElementById('flash');
+}
+
+/** The lines an error shows: `code: message (target)`, then its details. */
+export function describeError(err) {
+  if (!err) return { head: 'Unknown error', details: [] };
+  const code = err.code || err.name || 'Error';
+  const target = err.target ? ` (target: ${err.target})` : '';
+  const head = `${code}: ${err.message || 'request failed'}${target}`;
+  const details = (err.details || []).map(
+    (d) => `${d.target ? `${d.target}: ` : ''}${d.code && d.code !== code ? `${d.code}: ` : ''}${d.message}`,
+  );
+  return { head, details, status: err.status, requestId: err.requestId };
+}
+
+function showFlash(kind, body) {
+  const el = flashEl();
+  if (!el) return;
+  el.className = kind;
+  el.hidden = false;
+  el.replaceChildren(
+    h('button', { type: 'button', class: 'flash-close', 'aria-label': 'Dismiss', title: 'Dismiss', onclick: flash.clear }),
+    ...body.filter(Boolean),
+  );
+}
+
+export const flash = {
+  clear() {
+    const el = flashEl();
+    if (!el) return;
+    el.hidden = true;
+    el.className = '';
+    el.replaceChildren();
+  },
+  ok(message) {
+    showFlash('ok', [h('div', { class: 'flash-head' }, message)]);
+  },
+  /** Shows an API error (code, message, target, details) or any Error. `withDetails: false` omits the list. */
+  error(err, { withDetails = true } = {}) {
+    const d = describeError(err);
+    const meta = [d.status ? `HTTP ${d.status}` : null, d.requestId ? `request id ${d.requestId}` : null].filter(Boolean);
+    showFlash('error', [
+      h('div', { class: 'flash-head' }, d.head),
+      withDetails && d.details.length ? h('ul', { class: 'flash-details' }, d.details.map((t) => h('li', null, t))) : null,
+      meta.length ? h('div', { class: 'flash-meta' }, meta.join(' · ')) : null,
+    ]);
+  },
+};
+
+// ---- confirmation dialog ----
+
+/** Asks a yes/no question in a modal dialog; resolves true for OK. */
+export function confirmDialog({ title, message, okLabel = 'Delete', danger = true, extra = null }) {
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (ok) => {
+      if (!settled) {
+        settled = true;
+        resolve(ok);
+      }
+    };
+    const dlg = h(
+      'dialog',
+      { class: 'confirm', testid: 'confirm-dialog', 'aria-labelledby': 'confirm-title' },
+      h('h2', { id: 'confirm-title' }, title),
+      h('p', { class: 'confirm-message' }, message),
+      extra,
+      h(
+        'div',
+        { class: 'actions' },
+        h('button', { type: 'button', class: danger ? 'danger' : 'primary', testid: 'confirm-ok', onclick: () => close(true) }, okLabel),
+        h('button', { type: 'button', testid: 'confirm-cancel', onclick: () => close(false) }, 'Cancel'),
+      ),
+    );
+    function close(ok) {
+      settle(ok);
+      dlg.close();
+      dlg.remove();
+    }
+    dlg.addEventListener('close', () => {
+      dlg.remove();
+      settle(false);
+    });
+    document.body.append(dlg);
+    if (typeof dlg.showModal === 'function') dlg.showModal();
+    else dlg.setAttribute('open', '');
+  });
+}
+
+/** Saves a Blob as a download. */
+export function saveBlob(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const a = h('a', { href: url, download: filename, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

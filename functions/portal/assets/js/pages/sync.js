@@ -1,0 +1,106 @@
+// #/sync: the sync's run reports, newest first (GET /syncRuns); a run's drift and errors on click.
+
+import { h } from '../dom.js';
+import { badge, dateTime, details, duration, plural } from '../format.js';
+import { dataTable, listView } from '../listview.js';
+
+function pushedCell(r) {
+  const p = r.pushed || {};
+  return `${plural(p.numbersUploaded ?? 0, 'number')} uploaded in ${plural(p.uploadOrders ?? 0, 'order')}; ${p.numbersReleased ?? 0} released in ${plural(p.releaseOrders ?? 0, 'order')}; ${plural(p.relationships ?? 0, 'relationship')}`;
+}
+
+function pulledCell(r) {
+  const p = r.pulled || {};
+  return `${plural(p.consents ?? 0, 'consent')}, ${plural(p.civicAddresses ?? 0, 'civic address', 'civic addresses')}, ${plural(p.tenantNumbers ?? 0, 'tenant number')}`;
+}
+
+function resultsCell(r) {
+  const x = r.results || {};
+  return `numbers ${x.numbersSynced ?? 0} synced / ${x.numbersFailed ?? 0} failed; accounts ${x.accountsSynced ?? 0} synced / ${x.accountsFailed ?? 0} failed; orders ${x.ordersCompleted ?? 0} done, ${x.ordersOpen ?? 0} open`;
+}
+
+function statusCell(r) {
+  return h('span', null, badge(r.status), r.stoppedEarly ? h('span', { class: 'muted' }, ' stopped early') : null);
+}
+
+/** What a drift entry is about: the number, else the civic address, else the account, else the tenant. */
+function driftTarget(d) {
+  return d.telephoneNumber || d.civicAddressId || d.accountName || d.tenantId || '';
+}
+
+function runDetail(run) {
+  const drift = run.drift || [];
+  const errors = run.errors || [];
+  return h(
+    'div',
+    { class: 'card', testid: 'sync-run' },
+    h('h2', null, `Run ${run.id}`),
+    details([
+      ['Started', dateTime(run.startedMs)],
+      ['Finished', dateTime(run.finishedMs)],
+      ['Outcome', statusCell(run)],
+      ['Pulled', pulledCell(run)],
+      ['Pushed', pushedCell(run)],
+      ['Results', resultsCell(run)],
+      ['Backend calls', run.upstream ? `${run.upstream.calls ?? 0} (${plural(run.upstream.retries ?? 0, 'retry', 'retries')})` : '—'],
+    ]),
+    h('h3', null, `Drift (${drift.length})`),
+    dataTable(
+      'drift',
+      [
+        { field: 'kind', label: 'Kind', render: (d) => h('code', null, d.kind) },
+        { field: 'target', label: 'Target', class: 'mono', render: driftTarget },
+        { field: 'tenantId', label: 'Tenant', class: 'mono', render: (d) => d.tenantId || '' },
+        { field: 'accountName', label: 'Account', render: (d) => d.accountName || '' },
+        { field: 'detail', label: 'Detail', render: (d) => d.detail || '' },
+      ],
+      drift.map((d, i) => ({ ...d, _i: i })),
+      { key: (d) => `${d._i}:${d.kind}:${driftTarget(d)}`, empty: 'No drift: the backend agrees with us.' },
+    ),
+    h('h3', null, `Errors (${errors.length})`),
+    errors.length ? h('ul', { class: 'errors', testid: 'sync-errors' }, errors.map((e) => h('li', null, typeof e === 'string' ? e : JSON.stringify(e)))) : h('p', { class: 'muted' }, 'None.'),
+  );
+}
+
+export async function render(ctx) {
+  const detail = h('div', { class: 'run-detail' });
+  let selected = null;
+  const view = listView(ctx, {
+    name: 'sync',
+    noun: 'run',
+    path: '/syncRuns',
+    key: (r) => r.id,
+    filter: false,
+    count: false,
+    pageSize: ctx.query.maxpagesize || 25,
+    empty: 'No sync runs yet. The sync runs on a schedule (every 5 minutes in AWS).',
+    onRowClick: (run, tr) => {
+      selected = run.id;
+      for (const row of tr.parentElement.children) row.classList.toggle('selected', row === tr);
+      detail.replaceChildren(runDetail(run));
+    },
+    onLoaded: (rows) => {
+      const run = rows.find((r) => r.id === selected);
+      detail.replaceChildren(run ? runDetail(run) : h('p', { class: 'muted' }, rows.length ? 'Select a run to see its drift report.' : ''));
+    },
+    columns: [
+      { field: 'started', label: 'Started', render: (r) => dateTime(r.startedMs) },
+      { field: 'finished', label: 'Finished', render: (r) => dateTime(r.finishedMs) },
+      { field: 'duration', label: 'Took', render: (r) => duration((r.finishedMs ?? 0) - (r.startedMs ?? 0)) },
+      { field: 'status', label: 'Outcome', render: statusCell },
+      { field: 'pulled', label: 'Pulled', render: pulledCell },
+      { field: 'pushed', label: 'Pushed', render: pushedCell },
+      { field: 'results', label: 'Results', render: resultsCell },
+      { field: 'drift', label: 'Drift', render: (r) => String(r.drift?.length ?? 0) },
+      { field: 'errors', label: 'Errors', render: (r) => String(r.errors?.length ?? 0) },
+    ],
+  });
+  ctx.add(
+    h('h1', { testid: 'page-title' }, 'Sync'),
+    h('p', { class: 'lead' }, 'Each run pulls consents, civic addresses and tenant numbers from the backend service, pushes pending changes, and reports the drift it found.'),
+    h('div', { class: 'toolbar' }, view.refreshButton()),
+    view.el,
+    detail,
+  );
+  await view.load();
+}

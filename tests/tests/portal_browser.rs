@@ -1,0 +1,308 @@
+//! The Number Management Portal in a real browser (Debian's headless Chromium through
+//! chromedriver) against the local stack: the embedded engine, the backend emulator and every
+//! function behind `cargo lambda watch`. It walks the walkthrough of
+//! `../shared/reference/000_36025083351eac08.txt` and saves a screenshot of each page in
+//! `tests/artifacts/portal/`.
+
+use serde_json::{json, Value};
+use switchboard_emulator::{Config, Emulator};
+use switchboard_tests::browser::Browser;
+use switchboard_tests::e2e::{Client, Gateway};
+use switchboard_tests::flow::us_numbers;
+
+const TENANT: &str = "c0ffee00-0000-4000-8000-00000000b0b0";
+
+async fn emu_admin(http: &reqwest::Client, emu: &Emulator, method: &str, path: &str, body: Value) {
+    let resp = http.request(method.parse().unwrap(), format!("{}{path}", emu.url())).json(&body).send().await.unwrap();
+    assert!(resp.status().is_success(), "{method} {path}: {}", resp.status());
+}
+
+async fn sync(c: &Client) -> Value {
+    let report = c.invoke("sync", &json!({"source": "portal-test"})).await;
+    assert_ne!(report["status"], "skipped", "{report}");
+    report
+}
+
+/// A CSV of Operator Connect numbers in the walkthrough's headings.
+fn oc_csv(tns: &[String]) -> String {
+    let mut body = String::from("telephoneNumber,serviceDetails_teamsOperatorConnect_enabled,serviceDetails_teamsOperatorConnect_assignmentStatus,serviceDetails_teamsOperatorConnect_configuration_usage,serviceDetails_teamsOperatorConnect_configuration_choosableCapabilities\n");
+    for tn in tns {
+        body.push_str(&format!("{tn},true,unassigned,CallingUserAssignment,InboundCalling;OutboundCalling\n"));
+    }
+    body
+}
+
+async fn sign_in(b: &Browser, base: &str, role: &str) {
+    b.goto(&format!("{base}/portal/#/signin")).await;
+    b.ready("signin").await;
+    b.select("signin-role", role).await;
+    b.fill("signin-subject", "alice@operator.example").await;
+    b.click("signin-submit").await;
+    b.el("user-roles").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_walkthrough_in_a_real_browser() {
+    let emu =
+        Emulator::start("127.0.0.1:0", Config { rate_limit_per_minute: 3000, ..Config::default() }).await.unwrap();
+    let gw =
+        Gateway::start("switchboard-portal", &[("BACKEND_URL", &emu.url()), ("BACKEND_RATE_PER_MINUTE", "2400")]).await;
+    let c = &gw.client;
+    let base = c.base.clone();
+    let csv_dir = tempdir();
+
+    // A consent appears: the enterprise asks for service in the Teams Admin Center, and the
+    // tenant has a civic address with a location and its ELIN.
+    emu_admin(
+        &c.http,
+        &emu,
+        "POST",
+        "/admin/consents",
+        json!({"tenantId": TENANT, "companyName": "Woodgrove Bank", "consentedCountries": ["US"]}),
+    )
+    .await;
+    emu_admin(&c.http, &emu, "PUT", &format!("/admin/tenants/{TENANT}/civicAddresses/ca-1"), json!({"id": "ca-1", "country": "US", "cityOrTown": "Reston", "companyName": "Woodgrove Bank", "description": "Head office", "locations": [{"id": "loc-1", "civicAddressId": "ca-1", "elin": "5105850000", "description": "Floor 1"}]})).await;
+    sync(c).await;
+
+    let mut b = Browser::start("portal").await;
+    sign_in(&b, &base, "ProvisioningAPI.AdminUser").await;
+    b.click("nav-rfis").await;
+    b.ready("rfis").await;
+    assert_eq!(b.row_keys("rfi").await, [TENANT]);
+    b.shot("requests-for-information").await;
+
+    // Update relationship status: Consent declined needs a reason; the portal refuses without one.
+    b.click_in_row("rfi", TENANT, "row-link").await;
+    b.ready("rfi").await;
+    b.shot("request-detail").await;
+    b.select("rfi-status", "ConsentDeclined").await;
+    b.fill("rfi-reason", "").await;
+    b.click("rfi-save").await;
+    let (kind, text) = b.flash().await;
+    assert_eq!(kind, "error", "{text}");
+    assert!(text.to_lowercase().contains("reason"), "{text}");
+    b.shot("declined-needs-a-reason").await;
+    let (_, _, rfi) = c.call("GET", &format!("/teamsRequestsForInformation/{TENANT}"), None).await;
+    assert_ne!(rfi["customerRelationship"]["status"], "ConsentDeclined", "nothing was sent");
+
+    b.select("rfi-status", "AgreementSigned").await;
+    b.fill("rfi-ticket", "CRM-1042").await;
+    b.click("rfi-save").await;
+    let (kind, text) = b.flash().await;
+    assert_eq!(kind, "ok", "{text}");
+    let (_, _, rfi) = c.call("GET", &format!("/teamsRequestsForInformation/{TENANT}"), None).await;
+    assert_eq!(rfi["customerRelationship"]["status"], "AgreementSigned");
+    assert_eq!(rfi["customerRelationship"]["ticketId"], "CRM-1042");
+
+    // Create account from the request, syncing Operator Connect with the backend.
+    b.click("rfi-create-account").await;
+    b.ready("account-form").await;
+    b.fill("account-name", "woodgrove").await;
+    b.check("svc-teamsOperatorConnect", true).await;
+    b.check("svc-teamsDirectRouting", true).await;
+    b.check("account-sync", true).await;
+    b.shot("create-account").await;
+    b.click("account-submit").await;
+    b.ready("accounts").await;
+    assert!(b.row_keys("account").await.contains(&"woodgrove".to_string()));
+    let (status, _, account) = c.call("GET", "/accounts/woodgrove", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(account["serviceDetails"]["teamsTenantId"], TENANT);
+    assert_eq!(account["serviceDetails"]["teamsOperatorConnect"]["syncEnabled"], true);
+    b.shot("accounts").await;
+
+    // Numbers: manual input of several at once.
+    b.click_in_row("account", "woodgrove", "account-numbers").await;
+    b.ready("numbers").await;
+    b.click("numbers-create-manual").await;
+    b.ready("number-create").await;
+    let manual = us_numbers(0, 5);
+    b.select("num-service", "teamsOperatorConnect").await;
+    b.select("num-usage", "CallingUserAssignment").await;
+    b.check("num-cap-InboundCalling", true).await;
+    b.fill("num-sip-header", "woodgrove-gw").await;
+    b.set_value("num-list", &manual.join("\n")).await;
+    b.shot("create-numbers-manual").await;
+    b.click("num-submit").await;
+    b.ready("numbers").await;
+    for tn in &manual {
+        assert_eq!(b.cell("number", tn, "status").await, "pending");
+    }
+    b.shot("numbers-after-manual").await;
+
+    // File upload: a CSV of 1,000 rows.
+    let bulk = us_numbers(100, 1000);
+    let good = csv_dir.join("woodgrove-1000.csv");
+    std::fs::write(&good, oc_csv(&bulk)).unwrap();
+    b.click("numbers-create-file").await;
+    b.ready("number-upload").await;
+    b.el("csv-file").await.send_keys(good.to_str().unwrap()).await.unwrap();
+    b.click("csv-submit").await;
+    let result = wait_text(&b, "csv-result", "1000").await;
+    assert!(result.contains("1000"), "{result}");
+    b.shot("upload-1000-done").await;
+    let (_, headers, _) = c.call("GET", "/accounts/woodgrove/numbers?countRecords=true&maxpagesize=1", None).await;
+    assert_eq!(headers["x-ms-record-count"], "1005");
+
+    // A bad CSV is refused whole, its row errors shown.
+    let mut bad = oc_csv(&us_numbers(2000, 3));
+    bad = bad
+        .replace("+15105852001,true", "15105852001,true")
+        .replace("+15105852002,true,unassigned,CallingUserAssignment", "+15105852002,true,unassigned,");
+    let bad_file = csv_dir.join("bad.csv");
+    std::fs::write(&bad_file, bad).unwrap();
+    b.goto(&format!("{base}/portal/#/accounts/woodgrove/numbers/upload")).await;
+    b.ready("number-upload").await;
+    b.el("csv-file").await.send_keys(bad_file.to_str().unwrap()).await.unwrap();
+    b.click("csv-submit").await;
+    wait_for(&b, "csv-error").await;
+    let errors: Vec<String> = serde_json::from_value(
+        b.js("return [...document.querySelectorAll('[data-testid=csv-error]')].map(e => e.textContent)").await,
+    )
+    .unwrap();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(errors[0].contains("line 3") && errors[0].contains("telephoneNumber"), "{errors:?}");
+    assert!(errors[1].contains("line 4") && errors[1].contains("usage"), "{errors:?}");
+    b.shot("upload-refused-with-row-errors").await;
+    let (_, headers, _) = c.call("GET", "/accounts/woodgrove/numbers?countRecords=true&maxpagesize=1", None).await;
+    assert_eq!(headers["x-ms-record-count"], "1005", "nothing of the bad file was written");
+
+    // Manage number: its custom SIP header.
+    b.goto(&format!("{base}/portal/#/accounts/woodgrove/numbers")).await;
+    b.ready("numbers").await;
+    b.click_in_row("number", &manual[0], "row-select").await;
+    b.click("numbers-manage").await;
+    b.ready("number-manage").await;
+    b.fill("num-sip-header", "woodgrove-gw-2").await;
+    b.shot("manage-number").await;
+    b.click("num-save").await;
+    b.ready("numbers").await;
+    let (_, _, n) = c.call("GET", &format!("/accounts/woodgrove/numbers/{}", manual[0]), None).await;
+    assert_eq!(n["configuration"]["customSipHeader"], "woodgrove-gw-2");
+
+    // Delete numbers: several ticked, confirmed.
+    for tn in &manual[1..4] {
+        b.click_in_row("number", tn, "row-select").await;
+    }
+    b.click("numbers-delete").await;
+    let confirm = b.el("confirm-dialog").await.text().await.unwrap();
+    assert!(confirm.contains('3'), "{confirm}");
+    b.shot("delete-numbers-confirm").await;
+    b.click("confirm-ok").await;
+    b.ready("numbers").await;
+    let keys = b.row_keys("number").await;
+    for tn in &manual[1..4] {
+        assert!(!keys.contains(tn), "{tn} still listed");
+    }
+    let (_, headers, _) = c.call("GET", "/accounts/woodgrove/numbers?countRecords=true&maxpagesize=1", None).await;
+    assert_eq!(headers["x-ms-record-count"], "1002");
+
+    // Export over HTTP (the gateway's `numbers:export` route), re-import it, export again: the same bytes.
+    let export = || async {
+        let resp = c
+            .http
+            .get(format!("{base}/accounts/woodgrove/numbers:export?api-version=2024-02-29-preview"))
+            .bearer_auth(&c.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        resp.bytes().await.unwrap().to_vec()
+    };
+    let first = export().await;
+    assert_eq!(first.iter().filter(|b| **b == b'\n').count(), 1003, "headings and 1,002 numbers");
+    let resp = c
+        .http
+        .post(format!("{base}/accounts/woodgrove:importNumbers?api-version=2024-02-29-preview"))
+        .bearer_auth(&c.token)
+        .header("content-type", "text/csv")
+        .body(first.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(export().await, first, "export → import → export is byte-for-byte the same");
+
+    // Sync runs: the numbers turn synced, and the tenant's civic addresses are mirrored.
+    for _ in 0..8 {
+        let (_, _, pending) = c
+            .call(
+                "GET",
+                "/accounts/woodgrove/numbers?filter=serviceProvisioningStatus%20eq%20'pending'&maxpagesize=1",
+                None,
+            )
+            .await;
+        if pending["value"].as_array().is_some_and(|v| v.is_empty()) {
+            break;
+        }
+        sync(c).await;
+    }
+    // Civic addresses with their ELIN.
+    b.goto(&format!("{base}/portal/#/accounts/woodgrove/civic")).await;
+    b.ready("civic").await;
+    assert_eq!(b.row_keys("civic").await, ["ca-1"]);
+    b.shot("civic-addresses").await;
+    b.click_in_row("civic", "ca-1", "row-link").await;
+    b.ready("civic-detail").await;
+    assert_eq!(b.cell("location", "loc-1", "elin").await, "5105850000");
+    b.shot("civic-address-detail").await;
+
+    b.goto(&format!("{base}/portal/#/accounts/woodgrove/numbers")).await;
+    b.ready("numbers").await;
+    assert_eq!(b.cell("number", &manual[0], "status").await, "synced");
+    assert_eq!(b.cell("number", &manual[4], "status").await, "synced");
+    b.shot("numbers-synced").await;
+    b.click("nav-sync").await;
+    b.ready("sync").await;
+    assert!(!b.row_keys("sync").await.is_empty());
+    b.shot("sync-runs").await;
+
+    // A read-only user sees no write actions.
+    b.click("signout").await;
+    sign_in(&b, &base, "ProvisioningAPI.ReadUser").await;
+    b.goto(&format!("{base}/portal/#/accounts")).await;
+    b.ready("accounts").await;
+    for hidden in ["account-create", "account-manage", "account-delete"] {
+        assert!(!b.has(hidden).await, "a reader sees {hidden}");
+    }
+    b.shot("reader-accounts").await;
+    b.goto(&format!("{base}/portal/#/accounts/woodgrove/numbers")).await;
+    b.ready("numbers").await;
+    for hidden in ["numbers-create-manual", "numbers-create-file", "numbers-manage", "numbers-delete"] {
+        assert!(!b.has(hidden).await, "a reader sees {hidden}");
+    }
+    assert!(b.has("numbers-export").await, "a reader may export");
+    b.shot("reader-numbers").await;
+    b.goto(&format!("{base}/portal/#/rfis/{TENANT}")).await;
+    b.ready("rfi").await;
+    for hidden in ["rfi-save", "rfi-create-account"] {
+        assert!(!b.has(hidden).await, "a reader sees {hidden}");
+    }
+    b.close().await;
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("switchboard-portal-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+async fn wait_for(b: &Browser, id: &str) {
+    b.el(id).await;
+}
+
+/// Waits until the element's text contains `needle`; returns the text.
+async fn wait_text(b: &Browser, id: &str, needle: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let text = b.text_of(id).await.unwrap_or_default();
+        if text.contains(needle) {
+            return text;
+        }
+        if std::time::Instant::now() > deadline {
+            let (_, flash) = b.flash().await;
+            panic!("{id} never showed {needle:?}: {text:?} / {flash:?}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
