@@ -514,6 +514,8 @@ pub mod e2e {
     }
 }
 
+pub mod idp;
+
 /// A real browser: Debian's headless Chromium driven through chromedriver (WebDriver), for the
 /// portal's end-to-end test. `scripts/test` installs both packages.
 pub mod browser {

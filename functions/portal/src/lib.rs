@@ -40,6 +40,8 @@ pub enum SignIn {
 
 pub struct Portal {
     sign_in: SignIn,
+    /// The page may call its own origin and, for sign-in, the identity provider's.
+    csp: String,
 }
 
 #[derive(Deserialize)]
@@ -51,7 +53,14 @@ struct DevTokenRequest {
 
 impl Portal {
     pub fn new(sign_in: SignIn) -> Self {
-        Self { sign_in }
+        let idp = match &sign_in {
+            SignIn::Oidc { issuer, .. } => origin(issuer).map(|o| format!(" {o}")).unwrap_or_default(),
+            _ => String::new(),
+        };
+        let csp = format!(
+            "default-src 'self'; connect-src 'self'{idp}; img-src 'self' data:; frame-ancestors 'none'; base-uri 'self'"
+        );
+        Self { sign_in, csp }
     }
 
     /// `PORTAL_OIDC_ISSUER`, `PORTAL_OIDC_CLIENT_ID`, `PORTAL_OIDC_SCOPE` in AWS; locally
@@ -78,8 +87,8 @@ impl Portal {
             (Method::GET, "") => redirect(&format!("{PREFIX}/")),
             (Method::GET, "/config.json") => self.config(),
             (Method::POST, "/dev-token") => self.dev_token(&req),
-            (Method::GET | Method::HEAD, "/") => asset(&req, "index.html"),
-            (Method::GET | Method::HEAD, p) => asset(&req, p.trim_start_matches('/')),
+            (Method::GET | Method::HEAD, "/") => self.asset(&req, "index.html"),
+            (Method::GET | Method::HEAD, p) => self.asset(&req, p.trim_start_matches('/')),
             _ => error(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", "the portal serves GET"),
         }
     }
@@ -140,33 +149,36 @@ impl Portal {
             Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", &e),
         }
     }
+
+    /// One embedded file. The app's entry page is revalidated on every load so a deploy shows at
+    /// once; its scripts and styles may be reused for five minutes, then revalidated by entity tag.
+    fn asset(&self, req: &Request, path: &str) -> Response<Body> {
+        let Some(file) = Assets::get(path) else { return not_found() };
+        let etag = format!("\"{}\"", hex(&file.metadata.sha256_hash()[..16]));
+        let cache = if path.ends_with(".html") { "no-cache" } else { "public, max-age=300, must-revalidate" };
+        let matches = req.headers().get("if-none-match").and_then(|v| v.to_str().ok()).is_some_and(|v| v == etag);
+        let mut r = if matches {
+            status_only(StatusCode::NOT_MODIFIED)
+        } else {
+            let mut r = Response::new(Body::Binary(file.data.into_owned()));
+            set(&mut r, "content-type", &content_type(path, file.metadata.mimetype()));
+            r
+        };
+        set(&mut r, "etag", &etag);
+        set(&mut r, "cache-control", cache);
+        set(&mut r, "x-content-type-options", "nosniff");
+        set(&mut r, "referrer-policy", "no-referrer");
+        set(&mut r, "x-frame-options", "DENY");
+        set(&mut r, "content-security-policy", &self.csp);
+        r
+    }
 }
 
-/// One embedded file. The app's entry page is revalidated on every load so a deploy shows at
-/// once; its scripts and styles may be reused for five minutes, then revalidated by entity tag.
-fn asset(req: &Request, path: &str) -> Response<Body> {
-    let Some(file) = Assets::get(path) else { return not_found() };
-    let etag = format!("\"{}\"", hex(&file.metadata.sha256_hash()[..16]));
-    let cache = if path.ends_with(".html") { "no-cache" } else { "public, max-age=300, must-revalidate" };
-    let matches = req.headers().get("if-none-match").and_then(|v| v.to_str().ok()).is_some_and(|v| v == etag);
-    let mut r = if matches {
-        status_only(StatusCode::NOT_MODIFIED)
-    } else {
-        let mut r = Response::new(Body::Binary(file.data.into_owned()));
-        set(&mut r, "content-type", &content_type(path, file.metadata.mimetype()));
-        r
-    };
-    set(&mut r, "etag", &etag);
-    set(&mut r, "cache-control", cache);
-    set(&mut r, "x-content-type-options", "nosniff");
-    set(&mut r, "referrer-policy", "no-referrer");
-    set(&mut r, "x-frame-options", "DENY");
-    set(
-        &mut r,
-        "content-security-policy",
-        "default-src 'self'; connect-src 'self' https:; img-src 'self' data:; frame-ancestors 'none'",
-    );
-    r
+/// `scheme://host[:port]` of a URL.
+fn origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split('/').next().filter(|h| !h.is_empty())?;
+    Some(format!("{scheme}://{host}"))
 }
 
 fn content_type(path: &str, guessed: &str) -> String {
@@ -269,5 +281,8 @@ mod tests {
         assert_eq!(v["oidc"]["clientId"], "c");
         assert_eq!(v["grants"]["ProvisioningAPI.ReadUser"], json!(["read"]));
         assert_eq!(v["grants"]["ProvisioningAPI.Admin"], json!(["read", "write", "delete"]));
+        let page = prod.handle(get("/portal/"));
+        let csp = page.headers()["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("connect-src 'self' https://i;"), "{csp}");
     }
 }

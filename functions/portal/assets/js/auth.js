@@ -117,7 +117,8 @@ function randomString(n = 32) {
 }
 
 function redirectUri() {
-  return config.oidc?.redirectUri || `${location.origin}/portal/`;
+  // index.html, not the bare folder: API Gateway's {proxy+} route needs a file name to match.
+  return config.oidc?.redirectUri || new URL('index.html', `${location.origin}${location.pathname.replace(/[^/]*$/, '')}`).href;
 }
 
 async function discovery() {
