@@ -257,6 +257,29 @@ async fn the_walkthrough_in_a_real_browser() {
     assert!(!b.row_keys("sync").await.is_empty());
     b.shot("sync-runs").await;
 
+    // Delete an account: the confirmation says how many numbers go with it.
+    let (status, _, _) = c.call("PUT", "/accounts/closing", Some(json!({"name": "closing", "serviceDetails": {"teamsDirectRouting": {"enabled": true, "syncEnabled": false}}}))).await;
+    assert_eq!(status, 201);
+    let dr = |tn: &str| json!({"telephoneNumber": tn, "accountName": "closing", "serviceDetails": {"teamsDirectRouting": {"enabled": true}}});
+    let (status, _, _) = c
+        .call(
+            "POST",
+            "/accounts/closing:createOrUpdateNumbers",
+            Some(json!({"numbers": [dr("+442079990001"), dr("+442079990002")]})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    b.goto(&format!("{base}/portal/#/accounts")).await;
+    b.ready("accounts").await;
+    b.click_in_row("account", "closing", "account-delete").await;
+    let confirm = b.el("confirm-dialog").await.text().await.unwrap();
+    assert!(confirm.contains("closing") && confirm.contains("2 numbers"), "{confirm}");
+    b.shot("delete-account-confirm").await;
+    b.click("confirm-ok").await;
+    b.ready("accounts").await;
+    assert!(!b.row_keys("account").await.contains(&"closing".to_string()));
+    assert_eq!(c.call("GET", "/accounts/closing", None).await.0, 404);
+
     // A read-only user sees no write actions.
     b.click("signout").await;
     sign_in(&b, &base, "ProvisioningAPI.ReadUser").await;

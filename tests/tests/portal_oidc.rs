@@ -18,7 +18,8 @@ async fn signs_in_with_authorization_code_and_pkce() {
     )
     .await;
     let base = &gw.client.base;
-    let (status, _, _) = gw.client.call("PUT", "/accounts/contoso", Some(switchboard_tests::account_body("contoso"))).await;
+    let (status, _, _) =
+        gw.client.call("PUT", "/accounts/contoso", Some(switchboard_tests::account_body("contoso"))).await;
     assert_eq!(status, 201);
 
     let mut b = Browser::start("portal-oidc").await;
