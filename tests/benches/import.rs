@@ -23,17 +23,7 @@ const ROWS: u64 = 10_000;
 const ROUNDS: usize = 3;
 
 fn csv(start: u64) -> String {
-    let mut body = String::from("telephoneNumber,configuration_customSipHeader,serviceDetails_teamsOperatorConnect_enabled,serviceDetails_teamsOperatorConnect_assignmentStatus,serviceDetails_teamsOperatorConnect_configuration_usage,serviceDetails_teamsOperatorConnect_configuration_choosableCapabilities,serviceDetails_teamsDirectRouting_enabled\n");
-    for i in start..start + ROWS {
-        if i % 3 == 0 {
-            body.push_str(&format!(
-                "+44207{i:07},hdr-{i},true,assigned,CallingUserAssignment,InboundCalling;OutboundCalling,\n"
-            ));
-        } else {
-            body.push_str(&format!("+44207{i:07},,,,,,true\n"));
-        }
-    }
-    body
+    switchboard_tests::csv_rows(start, ROWS)
 }
 
 async fn floor(s: &Stack, body: &str) -> Duration {

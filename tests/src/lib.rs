@@ -216,6 +216,22 @@ pub fn dr_number(account: &str, tn: &str) -> Value {
     serde_json::json!({"telephoneNumber": tn, "accountName": account, "serviceDetails":{"teamsDirectRouting":{"enabled":true}}})
 }
 
+/// A CSV of `count` numbers from `+44207<start>`: every third an Operator Connect number with a
+/// custom SIP header and two capabilities, the rest Direct Routing.
+pub fn csv_rows(start: u64, count: u64) -> String {
+    let mut body = String::from("telephoneNumber,configuration_customSipHeader,serviceDetails_teamsOperatorConnect_enabled,serviceDetails_teamsOperatorConnect_assignmentStatus,serviceDetails_teamsOperatorConnect_configuration_usage,serviceDetails_teamsOperatorConnect_configuration_choosableCapabilities,serviceDetails_teamsDirectRouting_enabled\n");
+    for i in start..start + count {
+        if i % 3 == 0 {
+            body.push_str(&format!(
+                "+44207{i:07},hdr-{i},true,assigned,CallingUserAssignment,InboundCalling;OutboundCalling,\n"
+            ));
+        } else {
+            body.push_str(&format!("+44207{i:07},,,,,,true\n"));
+        }
+    }
+    body
+}
+
 /// `count` distinct valid UK numbers starting at `start`.
 pub fn uk_numbers(start: u64, count: u64) -> Vec<String> {
     (start..start + count).map(|i| format!("+44207{i:07}")).collect()

@@ -5,24 +5,7 @@ use lambda_http::http::StatusCode;
 use std::time::Duration;
 
 use switchboard_api::API_VERSION;
-use switchboard_tests::{full_account_body, token, Stack, ADMIN};
-
-const HEAD: &str = "telephoneNumber,configuration_customSipHeader,serviceDetails_teamsOperatorConnect_enabled,serviceDetails_teamsOperatorConnect_assignmentStatus,serviceDetails_teamsOperatorConnect_configuration_usage,serviceDetails_teamsOperatorConnect_configuration_choosableCapabilities,serviceDetails_teamsDirectRouting_enabled";
-
-/// `count` rows from `start`: every third an Operator Connect number, the rest Direct Routing.
-fn csv_rows(start: u64, count: u64) -> String {
-    let mut body = format!("{HEAD}\n");
-    for i in start..start + count {
-        if i % 3 == 0 {
-            body.push_str(&format!(
-                "+44207{i:07},hdr-{i},true,assigned,CallingUserAssignment,InboundCalling;OutboundCalling,\n"
-            ));
-        } else {
-            body.push_str(&format!("+44207{i:07},,,,,,true\n"));
-        }
-    }
-    body
-}
+use switchboard_tests::{csv_rows, full_account_body, token, Stack, ADMIN};
 
 async fn import(s: &Stack, account: &str, body: &str) -> switchboard_tests::Reply {
     s.send_raw(
@@ -47,6 +30,13 @@ async fn total(s: &Stack, account: &str) -> (i64, i64, i64) {
     let sd = &a["serviceDetails"];
     let n = |svc: &str| sd[svc]["numberCount"].as_i64().unwrap_or(0);
     (n("teamsOperatorConnect") + n("teamsDirectRouting"), n("teamsOperatorConnect"), n("teamsDirectRouting"))
+}
+
+/// Waits until an import into contoso (which holds one number already) has written a chunk.
+async fn until_writing(s: &Stack) {
+    while total(s, "contoso").await.0 <= 1 {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
 }
 
 async fn account(s: &Stack, name: &str) {
@@ -159,9 +149,7 @@ async fn a_failure_mid_import_rolls_back_what_was_written() {
     let last = "+442070001999";
     let file = csv_rows(0, 2000);
     let (r, ()) = tokio::join!(import(&s, "contoso", &file), async {
-        while total(&s, "contoso").await.0 <= 1 {
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
+        until_writing(&s).await;
         let r = s
             .admin(
                 "PUT",
@@ -198,9 +186,7 @@ async fn an_import_whose_writer_dies_is_rolled_back_by_the_next_one() {
     // The writer is dropped between two of its requests: a Lambda killed mid-import.
     let repo = s.repo().clone();
     let writer = tokio::spawn(async move { repo.import_numbers("contoso", rows).await });
-    while total(&s, "contoso").await.0 <= 1 {
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
+    until_writing(&s).await;
     writer.abort();
     let _ = writer.await;
     let (half, _, _) = total(&s, "contoso").await;

@@ -246,19 +246,7 @@ impl Repository {
 
     /// Deletes the head: from here on the import is done.
     pub(crate) async fn commit_import(&self, account: &str, id: &str) -> Result<(), StoreError> {
-        let mut p = Placeholders::default();
-        let cond = format!("{} = {}", p.path(ID), p.value(s(id)));
-        let result = self
-            .client()
-            .delete_item()
-            .table_name(self.table())
-            .set_key(Some(keys::import_head(account)))
-            .condition_expression(cond)
-            .set_expression_attribute_names(p.names_opt())
-            .set_expression_attribute_values(p.values_opt())
-            .send()
-            .await;
-        if crate::error::conditional(result)? {
+        if self.release_import_slot(account, id).await? {
             Ok(())
         } else {
             // Someone took our import for dead and rolled it back.
@@ -272,19 +260,14 @@ impl Repository {
         for journal in self.journal(account, id).await? {
             self.roll_back_chunk(account, &journal).await?;
         }
+        self.release_import_slot(account, id).await.map(|_| ())
+    }
+
+    /// Deletes the head if it is still import `id`'s. `Ok(false)`: another writer had taken it.
+    async fn release_import_slot(&self, account: &str, id: &str) -> Result<bool, StoreError> {
         let mut p = Placeholders::default();
         let cond = format!("{} = {}", p.path(ID), p.value(s(id)));
-        let result = self
-            .client()
-            .delete_item()
-            .table_name(self.table())
-            .set_key(Some(keys::import_head(account)))
-            .condition_expression(cond)
-            .set_expression_attribute_names(p.names_opt())
-            .set_expression_attribute_values(p.values_opt())
-            .send()
-            .await;
-        crate::error::conditional(result).map(|_| ())
+        self.delete_if(keys::import_head(account), cond, &p).await
     }
 
     async fn journal(&self, account: &str, id: &str) -> Result<Vec<Item>, StoreError> {

@@ -123,6 +123,26 @@ impl Repository {
         error::conditional(result)
     }
 
+    /// Deletes the item at `key` if `cond` holds. `Ok(false)`: the condition failed.
+    pub(crate) async fn delete_if(
+        &self,
+        key: keys::Key,
+        cond: String,
+        p: &expr::Placeholders,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .condition_expression(cond)
+            .set_expression_attribute_names(p.names_opt())
+            .set_expression_attribute_values(p.values_opt())
+            .send()
+            .await;
+        error::conditional(result)
+    }
+
     /// A strongly consistent GetItem.
     pub(crate) async fn get_item(&self, key: keys::Key) -> Result<Option<batch::Item>, StoreError> {
         let out = self

@@ -9,7 +9,7 @@ use switchboard_domain::number::AssignmentStatus;
 use switchboard_domain::{Account, ErrorDetail, Number, ProvisioningStatus};
 
 use crate::batch::{self, Item};
-use crate::error::{conditional, StoreError};
+use crate::error::StoreError;
 use crate::expr::Placeholders;
 use crate::keys::{self, Queue, DOC, ETAG, GSI3PK, GSI3SK, PK};
 use crate::paging::{Listing, Page, PageRequest};
@@ -96,18 +96,8 @@ impl Repository {
     pub async fn release_lease(&self, owner: &str) -> Result<(), StoreError> {
         let mut p = Placeholders::default();
         let cond = format!("{} = {}", p.path("owner"), p.value(AttributeValue::S(owner.into())));
-        let result = self
-            .client()
-            .delete_item()
-            .table_name(self.table())
-            .set_key(Some(keys::lease()))
-            .condition_expression(cond)
-            .set_expression_attribute_names(p.names_opt())
-            .set_expression_attribute_values(p.values_opt())
-            .send()
-            .await;
         // Already taken over by another run: nothing of ours to release.
-        conditional(result).map(|_| ())
+        self.delete_if(keys::lease(), cond, &p).await.map(|_| ())
     }
 
     async fn put_plain(&self, item: Item) -> Result<(), StoreError> {
