@@ -14,7 +14,7 @@ use crate::auth::Authenticator;
 use crate::error::ApiError;
 use crate::response::{self, HttpResponse};
 use crate::routes::Op;
-use crate::{ops, request};
+use crate::{ops, repeatability, request};
 
 /// What every handler needs: the repository, the authenticator, and (for the Teams actions)
 /// the backend service. Cheap to clone.
@@ -79,7 +79,11 @@ impl App {
         request::check_api_version(&req)?;
         principal.require(op.permission(&req)?)?;
         tracing::debug!(subject = %principal.subject, "authorized");
-        ops::call(op, self, req).await
+        match repeatability::read(&req, &principal) {
+            Ok(None) => ops::call(op, self, req).await,
+            Ok(Some(repeatable)) => repeatability::once(self, repeatable, ops::call(op, self, req)).await,
+            Err(e) => Ok(repeatability::rejected(e)),
+        }
     }
 }
 

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod error;
 pub mod ops;
 pub mod paging;
+pub mod repeatability;
 pub mod request;
 pub mod response;
 pub mod routes;

@@ -12,6 +12,7 @@
 //! | Release to send     | `RELEASES`        | `<tenant>#<e164>`     | –             | –          | –      | –        |
 //! | Sync run report     | `SYNCRUNS`        | `<startedMs>#<runId>` | –             | –          | –      | –        |
 //! | Sync lease          | `SYNC#LEASE`      | `L`                   | –             | –          | –      | –        |
+//! | Repeatable request  | `REQ#<caller>#<id>` | `Q`                 | –             | –          | –      | –        |
 //! | CSV import (live)   | `IMPORT#<name>`   | `I`                   | –             | –          | –      | –        |
 //! | CSV import journal  | `IMPORT#<name>`   | `C#<importId>#<n>`    | –             | –          | –      | –        |
 //!
@@ -44,6 +45,7 @@
 //! | sync: open orders, releases      | Query `ORDERS`, Query `RELEASES`                                        |
 //! | sync: one run at a time          | conditional put of `SYNC#LEASE` (free, expired, or ours)                |
 //! | CSV import (≤10,000 numbers)     | BatchGetItem of the numbers; conditional put of `IMPORT#<name>`/`I` (one import per account); TransactWriteItems of 97 numbers + counter update + journal item holding their previous items; delete `I` to commit |
+//! | repeatable request (retry)       | conditional put of `REQ#<caller>#<id>` (absent, expired or abandoned), else GetItem for the first response; TTL `expiresAt` after 24 h |
 //! | roll back a dead import          | Query GSI3 `IMPORTING` (sync) or GetItem `IMPORT#<name>`/`I`; Query `IMPORT#<name>` `begins_with(SK, C#<id>#)`; transactions restoring each chunk |
 //!
 //! Per-service `numberCount` lives on the account item (`n_oc`, `n_tpm`, …, `n_all`) and is only
@@ -173,6 +175,11 @@ pub fn import_chunk_prefix(id: &str) -> String {
 /// One journal item of an import: the previous state of the numbers one transaction wrote.
 pub fn import_chunk(account: &str, id: &str, n: usize) -> Key {
     HashMap::from([(PK.into(), s(import_pk(account))), (SK.into(), s(format!("{}{n:05}", import_chunk_prefix(id))))])
+}
+
+/// The first response to a caller's `Repeatability-Request-ID`.
+pub fn repeatable_request(caller: &str, id: &str) -> Key {
+    HashMap::from([(PK.into(), s(format!("REQ#{caller}#{id}"))), (SK.into(), s("Q"))])
 }
 
 /// The queue attributes that let the sync find a live import.

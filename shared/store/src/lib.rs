@@ -13,6 +13,7 @@ mod accounts;
 mod civic;
 mod imports;
 mod numbers;
+mod repeatability;
 mod rfis;
 mod syncstate;
 
@@ -21,6 +22,7 @@ pub use config::{client_from_env, table_name_from_env};
 pub use error::StoreError;
 pub use imports::{ImportOutcome, IMPORT_LEASE};
 pub use paging::{Listing, Page, PageRequest};
+pub use repeatability::{Claim, StoredResponse, REPEATABILITY_WINDOW_SECS};
 pub use syncstate::*;
 
 use aws_sdk_dynamodb::Client;
