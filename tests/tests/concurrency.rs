@@ -87,3 +87,65 @@ async fn overlapping_batches_keep_counts_exact() {
     assert_eq!(listed_dr.header("x-ms-record-count"), Some(dr.to_string().as_str()));
     assert_eq!(listed_zoom.header("x-ms-record-count"), Some(zoom.to_string().as_str()));
 }
+
+/// The number's custom SIP header used as a counter: `c<n>`.
+fn counter_of(r: &Reply) -> u64 {
+    r.body["configuration"]["customSipHeader"].as_str().unwrap().trim_start_matches('c').parse().unwrap()
+}
+
+fn with_counter(tn: &str, n: u64) -> serde_json::Value {
+    let mut body = dr_number("a", tn);
+    body["configuration"] = json!({ "customSipHeader": format!("c{n}") });
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_writers_with_stale_etags_lose_no_update() {
+    let s = Arc::new(Stack::start().await);
+    s.admin("PUT", "/accounts/a", Some(full_account_body("a"))).await;
+    let tn = "+442071009999";
+    let path = format!("/accounts/a/numbers/{tn}");
+    let first = s.admin("PUT", &path, Some(with_counter(tn, 0))).await;
+    assert_eq!(first.status, 201);
+    let stale = first.header("etag").unwrap().to_string();
+
+    // Fifty writers with the same (soon stale) tag: exactly one wins, the rest get 412.
+    let t = token(ADMIN);
+    let attempts =
+        join_all(
+            (1..=50u64).map(|i| {
+                let (s, path, stale, t) = (s.clone(), path.clone(), stale.clone(), t.clone());
+                async move {
+                    s.send("PUT", &path, Some(&t), Some(with_counter(tn, 1000 + i)), &[("if-match", &stale)]).await
+                }
+            }),
+        )
+        .await;
+    let won = attempts.iter().filter(|r| r.status == 200).count();
+    let refused = attempts.iter().filter(|r| r.status == 412).count();
+    assert_eq!((won, refused), (1, 49));
+
+    // Fifty read-modify-write loops on one counter, each retrying on 412: none is lost.
+    s.admin("PUT", &path, Some(with_counter(tn, 0))).await;
+    join_all((0..50).map(|_| {
+        let (s, path, t) = (s.clone(), path.clone(), t.clone());
+        async move {
+            for _ in 0..500 {
+                let cur = s.send("GET", &path, Some(&t), None, &[]).await;
+                let etag = cur.header("etag").unwrap().to_string();
+                let next = with_counter(tn, counter_of(&cur) + 1);
+                let r = s.send("PUT", &path, Some(&t), Some(next), &[("if-match", &etag)]).await;
+                match r.status.as_u16() {
+                    200 => return,
+                    412 => continue,
+                    other => panic!("unexpected {other}: {:?}", r.body),
+                }
+            }
+            panic!("a writer never got its turn");
+        }
+    }))
+    .await;
+    assert_eq!(counter_of(&s.admin("GET", &path, None).await), 50, "every increment landed exactly once");
+    let a = s.admin("GET", "/accounts/a", None).await;
+    assert_eq!(a.body["serviceDetails"]["teamsDirectRouting"]["numberCount"], 1);
+}
