@@ -4,6 +4,7 @@
 use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
 
+use switchboard_domain::decode::{self, DecodeError};
 use switchboard_domain::{names, telephone};
 use switchboard_store::Precondition;
 
@@ -83,15 +84,12 @@ fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
 /// Decodes a JSON body. Wrong content type, malformed JSON, a missing required field or an
 /// unknown enum value each give a 400 whose target names the field.
 pub fn json_body<T: DeserializeOwned>(req: &Request, media_type: &str) -> Result<T, ApiError> {
-    let bytes = body(req, media_type, MAX_BODY)?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request("InvalidBody", "body", "a JSON body is required"));
+    match decode::json(body(req, media_type, MAX_BODY)?) {
+        Ok(value) => Ok(value),
+        Err(DecodeError::Empty) => Err(ApiError::bad_request("InvalidBody", "body", "a JSON body is required")),
+        Err(DecodeError::Syntax(msg)) => Err(ApiError::bad_request("InvalidJson", "body", msg)),
+        Err(DecodeError::Field(f)) => Err(ApiError::bad_request("InvalidInput", &f.target, f.message)),
     }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(decode_error)?;
-    de.end()
-        .map_err(|e| ApiError::bad_request("InvalidJson", "body", format!("trailing data after the JSON body: {e}")))?;
-    Ok(value)
 }
 
 /// The raw body, after checking its content type and size.
@@ -115,24 +113,6 @@ pub fn body<'a>(req: &'a Request, media_type: &str, max: usize) -> Result<&'a [u
         return Err(ApiError::bad_request("RequestTooLarge", "body", format!("the body is larger than {max} bytes")));
     }
     Ok(bytes)
-}
-
-fn decode_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
-    let inner = e.inner();
-    if inner.is_syntax() || inner.is_eof() || inner.is_io() {
-        return ApiError::bad_request("InvalidJson", "body", format!("the body is not valid JSON: {inner}"));
-    }
-    let path = e.path().to_string();
-    let msg = inner.to_string();
-    // serde reports a missing field at its parent; name the field itself.
-    let target = match msg.split('`').nth(1).filter(|_| msg.starts_with("missing field")) {
-        Some(field) if path == "." => field.to_string(),
-        Some(field) => format!("{path}.{field}"),
-        None if path == "." => "body".to_string(),
-        None => path,
-    };
-    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-    ApiError::bad_request("InvalidInput", &target, format!("{target}: {msg}"))
 }
 
 /// `If-Match` / `If-None-Match`, with the quotes of an entity tag removed.

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod civic;
+pub mod decode;
 pub mod error;
 pub mod filter;
 pub mod names;
