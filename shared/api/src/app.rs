@@ -10,7 +10,9 @@ use tracing::Instrument;
 use switchboard_backend::{Backend, BackendConfig, HttpBackend};
 use switchboard_store::Repository;
 
-use crate::auth::Authenticator;
+use switchboard_domain::audit::{Actor, AuditContext};
+
+use crate::auth::{Authenticator, Principal};
 use crate::error::ApiError;
 use crate::response::{self, HttpResponse};
 use crate::routes::Op;
@@ -54,7 +56,7 @@ impl App {
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let client_request_id = req.headers().get("x-ms-client-request-id").cloned();
         let span = tracing::info_span!("request", op = op.route().function, %request_id);
-        let result = self.guarded(op, req).instrument(span.clone()).await;
+        let result = self.guarded(op, req, &request_id).instrument(span.clone()).await;
         let mut resp = match result {
             Ok(r) => r,
             Err(e) => {
@@ -74,16 +76,35 @@ impl App {
 
     /// Auth first (nothing about the request is revealed to an unauthenticated caller), then the
     /// api-version, then the role, then the operation.
-    async fn guarded(&self, op: Op, req: Request) -> Result<HttpResponse, ApiError> {
+    async fn guarded(&self, op: Op, req: Request, request_id: &str) -> Result<HttpResponse, ApiError> {
         let principal = self.auth.authenticate(&req)?;
         request::check_api_version(&req)?;
         principal.require(op.permission(&req)?)?;
         tracing::debug!(subject = %principal.subject, "authorized");
+        // Every change this request makes is audited as the caller's.
+        let app = &self.acting(&principal, &req, request_id);
         match repeatability::read(&req, &principal) {
-            Ok(None) => ops::call(op, self, req).await,
-            Ok(Some(repeatable)) => repeatability::once(self, repeatable, ops::call(op, self, req)).await,
+            Ok(None) => ops::call(op, app, req).await,
+            Ok(Some(repeatable)) => repeatability::once(app, repeatable, ops::call(op, app, req)).await,
             Err(e) => Ok(repeatability::rejected(e)),
         }
+    }
+
+    fn acting(&self, principal: &Principal, req: &Request, request_id: &str) -> App {
+        let ctx = AuditContext {
+            actor: Actor {
+                subject: principal.subject.clone(),
+                app_id: principal.app_id.clone(),
+                roles: principal.roles.clone(),
+            },
+            request_id: Some(request_id.to_string()),
+            correlation_id: req
+                .headers()
+                .get("x-ms-client-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+        };
+        App { repo: self.repo.acting(ctx), ..self.clone() }
     }
 }
 

@@ -25,6 +25,8 @@ pub struct ListParams {
     pub max_page_size: usize,
     pub filter_text: Option<String>,
     pub count: bool,
+    /// Other query parameters the listing depends on, carried into `nextLink`.
+    pub carry: Vec<(&'static str, String)>,
 }
 
 impl ListParams {
@@ -61,6 +63,7 @@ pub fn list_params(req: &Request, filter_fields: &[&str]) -> Result<ListParams, 
         max_page_size,
         filter_text,
         count,
+        carry: Vec::new(),
     })
 }
 
@@ -99,6 +102,9 @@ pub fn list_response<T: Serialize>(
             }
             if let Some(r) = remaining {
                 link.push_str(&format!("&top={r}"));
+            }
+            for (k, v) in &params.carry {
+                link.push_str(&format!("&{k}={}", enc(v)));
             }
             link.push_str(&format!("&skipToken={}", enc(&token)));
             Some(link)

@@ -27,6 +27,7 @@ pub enum Op {
     CivicAddressesList,
     CivicAddressesGet,
     SyncRunsList,
+    AuditEventsList,
 }
 
 pub struct Route {
@@ -89,6 +90,7 @@ pub const ROUTES: &[Route] = &[
         path: "/accounts/{accountName}/teamsCivicAddresses/{civicAddressId}",
     },
     Route { op: Op::SyncRunsList, function: "sync-runs-list", method: "GET", path: "/syncRuns" },
+    Route { op: Op::AuditEventsList, function: "audit-events-list", method: "GET", path: "/auditEvents" },
 ];
 
 impl Op {
@@ -110,7 +112,8 @@ impl Op {
             | Op::RfisGet
             | Op::CivicAddressesList
             | Op::CivicAddressesGet
-            | Op::SyncRunsList => Permission::Read,
+            | Op::SyncRunsList
+            | Op::AuditEventsList => Permission::Read,
             Op::AccountsPut | Op::NumbersPut | Op::RfisPatch => Permission::Write,
             Op::AccountsDelete | Op::NumbersDelete => Permission::Delete,
             Op::AccountActions => Action::from_request(req)?.1.permission(),

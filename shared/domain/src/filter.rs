@@ -23,6 +23,9 @@ pub enum Filter {
     Eq(String, Literal),
     Ne(String, Literal),
     StartsWith(String, String),
+    /// A list field holds the literal. Not in the query grammar: the API builds it (an audit
+    /// event's `telephoneNumbers`).
+    Contains(String, Literal),
     And(Box<Filter>, Box<Filter>),
     Or(Box<Filter>, Box<Filter>),
 }

@@ -2,6 +2,7 @@
 //! (API, CSV, portal). Plain Rust, serde for the wire shape, no AWS or HTTP types.
 
 pub mod account;
+pub mod audit;
 pub mod civic;
 pub mod decode;
 pub mod error;

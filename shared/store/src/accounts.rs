@@ -1,12 +1,11 @@
 //! Account operations.
 
-use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
 
 use switchboard_domain::provisioning::ProvisioningStatus;
 use switchboard_domain::{Account, DomainError, Service};
 
+use crate::audit::{Entity, Scope};
 use crate::batch::Item;
 use crate::error::{not_found_account, StoreError};
 use crate::expr::Placeholders;
@@ -14,26 +13,11 @@ use crate::keys::{self, Queue, DELETING, DOC, ETAG, GSI3PK, GSI3SK, PK, TOTAL};
 use crate::paging::{Listing, Page, PageRequest};
 use crate::{item, new_etag, Precondition, Repository, Stored, Written};
 
+/// Retries when concurrent writers collide on the account.
+const MAX_ATTEMPTS: usize = 8;
+
 fn zero() -> AttributeValue {
     AttributeValue::N("0".into())
-}
-
-/// The condition a precondition adds to a write of an existing-or-absent item.
-pub(crate) fn precondition_expr(pre: &Precondition, p: &mut Placeholders) -> Option<String> {
-    Some(match pre {
-        Precondition::None => return None,
-        Precondition::IfMatch(e) if e == "*" => format!("attribute_exists({})", p.path(PK)),
-        Precondition::IfMatch(e) => format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(e.clone()))),
-        Precondition::IfNoneMatch(e) if e == "*" => format!("attribute_not_exists({})", p.path(PK)),
-        Precondition::IfNoneMatch(e) => {
-            format!(
-                "(attribute_not_exists({}) OR {} <> {})",
-                p.path(PK),
-                p.path(ETAG),
-                p.value(AttributeValue::S(e.clone()))
-            )
-        }
-    })
 }
 
 impl Repository {
@@ -64,11 +48,53 @@ impl Repository {
         if let Some(dr) = account.service_details.teams_direct_routing.as_mut() {
             dr.subdomain_status = Some(switchboard_domain::account::SubdomainStatus::NotProvisioned);
         }
-        let etag = new_etag();
+        for _ in 0..MAX_ATTEMPTS {
+            let current = self.get_account_item(&account.name).await?;
+            let current_etag = current.as_ref().and_then(item::etag);
+            if !pre.allows_write(current_etag.as_deref()) {
+                return Err(StoreError::PreconditionFailed);
+            }
+            let before = current.as_ref().map(item::account).transpose()?;
+            account.set_counts(&current.as_ref().map(item::counts).unwrap_or_default());
+            let etag = new_etag();
+            let scope = Scope {
+                account: Some(account.name.clone()),
+                tenant: account.teams_tenant_id().map(str::to_string),
+                correlation_id: account.correlation_id.clone(),
+                ..Default::default()
+            };
+            let changed = Entity::new("account", &account.name, before.as_ref().map(|b| &b.value), Some(&account));
+            let mut actions = vec![self.account_update(&account, &etag, current_etag.as_deref())?];
+            actions.extend(self.audit_action("accounts.put", scope, vec![changed])?);
+            if self.transact(actions).await? {
+                // An account created for a consent is linked to its request for information.
+                if let Some(tenant) = account.teams_tenant_id() {
+                    self.link_rfi(tenant, &account.name).await?;
+                }
+                let written = if current.is_some() { Written::Replaced } else { Written::Created };
+                return Ok((written, Stored { value: account, etag }));
+            }
+            // Why it failed, from the item as it stands now; a mere concurrent write is retried.
+            let now = self.get_account_item(&account.name).await?;
+            match explain_account_conflict(now.as_ref(), &account, pre) {
+                StoreError::Contention => continue,
+                e => return Err(e),
+            }
+        }
+        Err(StoreError::Contention)
+    }
+
+    /// The update that writes `account` over the item whose tag is `expected` (absent: none).
+    fn account_update(
+        &self,
+        account: &Account,
+        etag: &str,
+        expected: Option<&str>,
+    ) -> Result<TransactWriteItem, StoreError> {
         let mut p = Placeholders::default();
         let mut sets = vec![
-            format!("{} = {}", p.path(DOC), p.value(item::to_doc(&account)?)),
-            format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(etag.clone()))),
+            format!("{} = {}", p.path(DOC), p.value(item::to_doc(account)?)),
+            format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(etag.to_string()))),
         ];
         for (k, v) in keys::account_index(&account.name) {
             sets.push(format!("{} = {}", p.path(&k), p.value(v)));
@@ -90,7 +116,12 @@ impl Repository {
 
         let pk = p.path(PK);
         let mut conds = vec![format!("attribute_not_exists({})", p.path(DELETING))];
-        conds.extend(precondition_expr(pre, &mut p));
+        // Written over exactly the version read: the precondition held on it, and the audit
+        // event's "before" is true.
+        conds.push(match expected {
+            Some(e) => format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(e.to_string()))),
+            None => format!("attribute_not_exists({pk})"),
+        });
         let (oc, tpm) = (
             p.path(keys::count_attr(Service::TeamsOperatorConnect)),
             p.path(keys::count_attr(Service::TeamsPhoneMobile)),
@@ -104,39 +135,16 @@ impl Repository {
         for s in Service::ALL.into_iter().filter(|s| !account.service_details.is_enabled(*s)) {
             conds.push(format!("(attribute_not_exists({pk}) OR {} = {zero_v})", p.path(keys::count_attr(s))));
         }
-
-        let result = self
-            .client()
-            .update_item()
+        let update = Update::builder()
             .table_name(self.table())
             .set_key(Some(keys::account(&account.name)))
             .update_expression(format!("SET {}{update}", sets.join(", ")))
             .condition_expression(conds.join(" AND "))
             .set_expression_attribute_names(p.names_opt())
             .set_expression_attribute_values(p.values_opt())
-            .return_values(ReturnValue::AllOld)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(out) => {
-                // Every stored account has an etag; an engine may echo just the key for a new item.
-                let old = out.attributes.filter(|a| a.contains_key(ETAG));
-                let written = if old.is_some() { Written::Replaced } else { Written::Created };
-                account.set_counts(&old.as_ref().map(item::counts).unwrap_or_default());
-                // An account created for a consent is linked to its request for information.
-                if let Some(tenant) = account.teams_tenant_id() {
-                    self.link_rfi(tenant, &account.name).await?;
-                }
-                Ok((written, Stored { value: account, etag }))
-            }
-            Err(err) => match err.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
-                    Err(explain_account_conflict(e.item.as_ref(), &account, pre))
-                }
-                _ => Err(StoreError::backend(err)),
-            },
-        }
+            .build()
+            .map_err(|e| StoreError::Backend(format!("building request: {e}")))?;
+        Ok(TransactWriteItem::builder().update(update).build())
     }
 
     /// Deletes an account. With `delete_numbers`, its numbers go first (the account is marked
@@ -152,42 +160,52 @@ impl Repository {
             }
             self.purge_numbers(name).await?;
         }
-        let mut p = Placeholders::default();
-        let cond = format!("attribute_exists({}) AND {} = {}", p.path(PK), p.path(TOTAL), p.value(zero()));
-        let cond = match precondition_expr(pre, &mut p) {
-            Some(c) => format!("{cond} AND {c}"),
-            None => cond,
-        };
-        let result = self
-            .client()
-            .delete_item()
-            .table_name(self.table())
-            .set_key(Some(keys::account(name)))
-            .condition_expression(cond)
-            .set_expression_attribute_names(p.names_opt())
-            .set_expression_attribute_values(p.values_opt())
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) => match err.as_service_error() {
-                Some(DeleteItemError::ConditionalCheckFailedException(e)) => Err(match e.item.as_ref() {
-                    None => not_found_account(name),
-                    Some(i) if !pre.allows_write(item::etag(i).as_deref()) => StoreError::PreconditionFailed,
-                    Some(i) => DomainError::conflict(
-                        "AccountHasNumbers",
-                        "deleteNumbers",
-                        format!(
-                            "account {name:?} has {} numbers; delete them first or pass deleteNumbers=true",
-                            item::total(i)
-                        ),
-                    )
-                    .into(),
-                }),
-                _ => Err(StoreError::backend(err)),
-            },
+        for _ in 0..MAX_ATTEMPTS {
+            let Some(current) = self.get_account_item(name).await? else { return Err(not_found_account(name)) };
+            let etag = item::etag(&current).unwrap_or_default();
+            if !pre.allows_write(Some(&etag)) {
+                return Err(StoreError::PreconditionFailed);
+            }
+            if item::total(&current) > 0 {
+                return Err(DomainError::conflict(
+                    "AccountHasNumbers",
+                    "deleteNumbers",
+                    format!(
+                        "account {name:?} has {} numbers; delete them first or pass deleteNumbers=true",
+                        item::total(&current)
+                    ),
+                )
+                .into());
+            }
+            let before = item::account(&current)?.value;
+            let mut p = Placeholders::default();
+            let cond = format!(
+                "{} = {} AND {} = {}",
+                p.path(ETAG),
+                p.value(AttributeValue::S(etag)),
+                p.path(TOTAL),
+                p.value(zero())
+            );
+            let delete = Delete::builder()
+                .table_name(self.table())
+                .set_key(Some(keys::account(name)))
+                .condition_expression(cond)
+                .set_expression_attribute_names(p.names_opt())
+                .set_expression_attribute_values(p.values_opt())
+                .build()
+                .map_err(|e| StoreError::Backend(format!("building request: {e}")))?;
+            let scope = Scope { tenant: before.teams_tenant_id().map(str::to_string), ..Scope::account(name) };
+            let mut actions = vec![TransactWriteItem::builder().delete(delete).build()];
+            actions.extend(self.audit_action(
+                "accounts.delete",
+                scope,
+                vec![Entity::new("account", name, Some(&before), None)],
+            )?);
+            if self.transact(actions).await? {
+                return Ok(());
+            }
         }
+        Err(StoreError::Contention)
     }
 
     async fn mark_deleting(&self, name: &str, etag: Option<String>) -> Result<(), StoreError> {

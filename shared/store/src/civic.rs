@@ -1,16 +1,19 @@
 //! Civic addresses: a per-tenant mirror of the enterprise's emergency addresses, read through an
 //! account (which names the tenant).
 
-use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use std::collections::HashMap;
 
 use switchboard_domain::civic::CivicAddress;
 
-use crate::batch;
+use crate::audit::{Entity, Scope};
 use crate::error::StoreError;
 use crate::keys;
 use crate::paging::{Listing, Page, PageRequest};
 use crate::{item, new_etag, Repository, Stored};
+
+/// Address writes per transaction: the 100-action limit less the audit event.
+const ADDRESSES_PER_TX: usize = 99;
 
 impl Repository {
     /// The Teams tenant of an account (404 if the account doesn't exist; `None` if it has none).
@@ -60,29 +63,48 @@ impl Repository {
         let before: HashMap<String, CivicAddress> =
             self.tenant_addresses(tenant).await?.into_iter().map(|a| (a.id.clone(), a)).collect();
         let mut changes = AddressChanges::default();
-        let mut writes = Vec::new();
+        // Each write with what the address was before and after, for the audit trail.
+        let mut writes: Vec<(TransactWriteItem, Entity)> = Vec::new();
+        let building = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Backend(e.to_string());
         for a in pulled {
-            match before.get(&a.id) {
+            let old = before.get(&a.id);
+            match old {
                 Some(old) if old == a => continue,
                 Some(_) => changes.changed.push(a.id.clone()),
                 None => changes.added.push(a.id.clone()),
             }
-            let put = PutRequest::builder()
+            let put = Put::builder()
+                .table_name(self.table())
                 .set_item(Some(item::civic_item(tenant, a, &new_etag())?))
                 .build()
-                .map_err(|e| StoreError::Backend(e.to_string()))?;
-            writes.push(WriteRequest::builder().put_request(put).build());
+                .map_err(building)?;
+            writes.push((
+                TransactWriteItem::builder().put(put).build(),
+                Entity::new("civicAddress", &a.id, old, Some(a)),
+            ));
         }
-        for id in before.keys().filter(|id| !pulled.iter().any(|a| &a.id == *id)) {
+        for (id, old) in before.iter().filter(|(id, _)| !pulled.iter().any(|a| &a.id == *id)) {
             changes.removed.push(id.clone());
-            let del = DeleteRequest::builder()
+            let del = Delete::builder()
+                .table_name(self.table())
                 .set_key(Some(keys::civic_address(tenant, id)))
                 .build()
-                .map_err(|e| StoreError::Backend(e.to_string()))?;
-            writes.push(WriteRequest::builder().delete_request(del).build());
+                .map_err(building)?;
+            writes.push((
+                TransactWriteItem::builder().delete(del).build(),
+                Entity::new("civicAddress", id, Some(old), None),
+            ));
         }
-        // A mirror of upstream data: last writer wins, so blind batch writes are right here.
-        batch::write_all(self.client(), self.table(), writes).await?;
+        // A mirror of upstream data: no conditions, last writer wins; each chunk with its audit event.
+        let scope = Scope { tenant: Some(tenant.to_string()), ..Default::default() };
+        while !writes.is_empty() {
+            let rest = writes.split_off(writes.len().min(ADDRESSES_PER_TX));
+            let (mut actions, entities): (Vec<_>, Vec<_>) = std::mem::replace(&mut writes, rest).into_iter().unzip();
+            actions.extend(self.audit_action("sync.civicAddresses", scope.clone(), entities)?);
+            if !self.transact(actions).await? {
+                return Err(StoreError::Contention);
+            }
+        }
         Ok(changes)
     }
 }

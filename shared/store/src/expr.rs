@@ -70,6 +70,10 @@ pub fn filter_expression(f: &Filter, p: &mut Placeholders) -> String {
             let path = p.path(&format!("{DOC}.{field}"));
             format!("begins_with({path}, {})", p.value(AttributeValue::S(prefix.clone())))
         }
+        Filter::Contains(field, v) => {
+            let path = p.path(&format!("{DOC}.{field}"));
+            format!("contains({path}, {})", p.value(literal(v)))
+        }
         Filter::And(a, b) => format!("({}) AND ({})", filter_expression(a, p), filter_expression(b, p)),
         Filter::Or(a, b) => format!("({}) OR ({})", filter_expression(a, p), filter_expression(b, p)),
     }

@@ -16,6 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use switchboard_domain::number_csv::{Row, MAX_REPORTED};
 use switchboard_domain::{DomainError, FieldError, Number, Service, ServiceCounts};
 
+use crate::audit::{Entity, Scope};
 use crate::batch::{self, Item};
 use crate::error::StoreError;
 use crate::expr::Placeholders;
@@ -25,8 +26,9 @@ use crate::{item, new_etag, Repository};
 
 /// How long an import may run before others may take it for dead: the longest a Lambda runs.
 pub const IMPORT_LEASE: Duration = Duration::from_secs(15 * 60);
-/// Numbers per transaction: 100 actions less the counter update and the journal item.
-const NUMBERS_PER_CHUNK: usize = 98;
+/// Numbers per transaction: 100 actions less the counter update, the journal item and the
+/// audit event.
+const NUMBERS_PER_CHUNK: usize = 97;
 /// Journal items outlive a committed import by a day (TTL), then go.
 const JOURNAL_TTL: Duration = Duration::from_secs(24 * 3600);
 const MAX_ATTEMPTS: usize = 8;
@@ -190,7 +192,8 @@ impl Repository {
             let mut created = 0;
             let mut adding: Vec<Service> = Vec::new();
             let mut entries = Vec::with_capacity(chunk.len());
-            let mut actions = Vec::with_capacity(chunk.len() + 2);
+            let mut changed = Vec::with_capacity(chunk.len());
+            let mut actions = Vec::with_capacity(chunk.len() + 3);
             for n in chunk {
                 let old = existing.get(&n.telephone_number);
                 if let Some(other) = old.and_then(item::owner).filter(|o| o != account) {
@@ -208,10 +211,12 @@ impl Repository {
                 }
                 let etag = new_etag();
                 actions.push(self.put_action(n, &etag, old.and_then(item::etag).as_deref())?);
+                changed.push(Entity::number(&n.telephone_number, old, Some(n)));
                 entries.push(Entry { tn: n.telephone_number.clone(), etag, before: old.cloned() });
             }
             actions.push(self.counter_action(account, &delta, created as i64, &adding)?);
             actions.push(self.journal_put(account, id, index, &entries)?);
+            actions.extend(self.audit_action("numbers.import", import_scope(account, id), changed)?);
             if self.transact(actions).await? {
                 return Ok(created);
             }
@@ -258,7 +263,7 @@ impl Repository {
     /// A number changed by someone else since the import wrote it keeps that later change.
     pub(crate) async fn roll_back_import(&self, account: &str, id: &str) -> Result<(), StoreError> {
         for journal in self.journal(account, id).await? {
-            self.roll_back_chunk(account, &journal).await?;
+            self.roll_back_chunk(account, id, &journal).await?;
         }
         self.release_import_slot(account, id).await.map(|_| ())
     }
@@ -302,7 +307,7 @@ impl Repository {
         }
     }
 
-    async fn roll_back_chunk(&self, account: &str, journal: &Item) -> Result<(), StoreError> {
+    async fn roll_back_chunk(&self, account: &str, id: &str, journal: &Item) -> Result<(), StoreError> {
         let entries: Vec<Entry> = journal
             .get(ENTRIES)
             .and_then(|v| v.as_l().ok())
@@ -315,13 +320,16 @@ impl Repository {
             let current = self.existing_numbers(&tns).await?;
             let mut delta = ServiceCounts::default();
             let mut total = 0i64;
-            let mut actions = Vec::with_capacity(entries.len() + 2);
+            let mut actions = Vec::with_capacity(entries.len() + 3);
+            let mut changed = Vec::with_capacity(entries.len());
             for e in &entries {
                 let Some(now) = current.get(&e.tn).filter(|i| item::etag(i).as_deref() == Some(e.etag.as_str())) else {
                     continue; // changed or deleted since: the later write stands
                 };
                 delta.sub(&counts_of(Some(now))?);
                 delta.add(&counts_of(e.before.as_ref())?);
+                let restored = e.before.as_ref().map(item::number).transpose()?.map(|s| s.value);
+                changed.push(Entity::number(&e.tn, Some(now), restored.as_ref()));
                 match &e.before {
                     Some(b) => actions.push(self.restore_action(b.clone(), &e.etag)?),
                     None => {
@@ -332,6 +340,7 @@ impl Repository {
             }
             let adding: Vec<Service> = Service::ALL.into_iter().filter(|svc| delta.get(*svc) > 0).collect();
             actions.push(self.counter_action(account, &delta, total, &adding)?);
+            actions.extend(self.audit_action("numbers.importRollback", import_scope(account, id), changed)?);
             actions.push(
                 TransactWriteItem::builder()
                     .delete(
@@ -413,6 +422,11 @@ impl Repository {
             })
             .collect())
     }
+}
+
+/// An import's events share its id as their correlation id.
+fn import_scope(account: &str, id: &str) -> Scope {
+    Scope { correlation_id: Some(format!("import:{id}")), ..Scope::account(account) }
 }
 
 fn is_stale(head: &Item, after: Duration) -> bool {

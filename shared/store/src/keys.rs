@@ -12,6 +12,7 @@
 //! | Release to send     | `RELEASES`        | `<tenant>#<e164>`     | –             | –          | –      | –        |
 //! | Sync run report     | `SYNCRUNS`        | `<startedMs>#<runId>` | –             | –          | –      | –        |
 //! | Sync lease          | `SYNC#LEASE`      | `L`                   | –             | –          | –      | –        |
+//! | Audit event         | `AUDIT#<yyyy-mm-dd>` | `<ms>#<id>`        | `AUDITA#<account>` / `AUDITT#<tenant>` | `<ms>#<id>` | `AUDITBY#<actor>` | `<ms>#<id>` |
 //! | Repeatable request  | `REQ#<caller>#<id>` | `Q`                 | –             | –          | –      | –        |
 //! | CSV import (live)   | `IMPORT#<name>`   | `I`                   | –             | –          | –      | –        |
 //! | CSV import journal  | `IMPORT#<name>`   | `C#<importId>#<n>`    | –             | –          | –      | –        |
@@ -45,6 +46,9 @@
 //! | sync: open orders, releases      | Query `ORDERS`, Query `RELEASES`                                        |
 //! | sync: one run at a time          | conditional put of `SYNC#LEASE` (free, expired, or ours)                |
 //! | CSV import (≤10,000 numbers)     | BatchGetItem of the numbers; conditional put of `IMPORT#<name>`/`I` (one import per account); TransactWriteItems of 97 numbers + counter update + journal item holding their previous items; delete `I` to commit |
+//! | audit: write an event            | a Put in the same TransactWriteItems as the change it records                             |
+//! | audit: by account (and number)   | Query GSI1 `AUDITA#<account>` `GSI1SK BETWEEN <from> AND <to>`, newest first; a number adds `contains(telephoneNumbers, :tn)` |
+//! | audit: by actor / by day         | Query GSI2 `AUDITBY#<actor>` / Query `AUDIT#<day>`, `BETWEEN` the times                   |
 //! | repeatable request (retry)       | conditional put of `REQ#<caller>#<id>` (absent, expired or abandoned), else GetItem for the first response; TTL `expiresAt` after 24 h |
 //! | roll back a dead import          | Query GSI3 `IMPORTING` (sync) or GetItem `IMPORT#<name>`/`I`; Query `IMPORT#<name>` `begins_with(SK, C#<id>#)`; transactions restoring each chunk |
 //!
@@ -175,6 +179,52 @@ pub fn import_chunk_prefix(id: &str) -> String {
 /// One journal item of an import: the previous state of the numbers one transaction wrote.
 pub fn import_chunk(account: &str, id: &str, n: usize) -> Key {
     HashMap::from([(PK.into(), s(import_pk(account))), (SK.into(), s(format!("{}{n:05}", import_chunk_prefix(id))))])
+}
+
+/// An audit event's sort key: time, then id (ms padded so the order is the time order).
+pub fn audit_sort(ms: u64, id: &str) -> String {
+    format!("{ms:015}#{id}")
+}
+
+/// The sort-key bound of a time range: from `ms` (inclusive) or up to the end of `ms`.
+pub fn audit_sort_bound(ms: u64, upper: bool) -> String {
+    if upper {
+        format!("{ms:015}#~")
+    } else {
+        format!("{ms:015}#")
+    }
+}
+
+/// An audit event, filed under its UTC day.
+pub fn audit_event(day: &str, sort: &str) -> Key {
+    HashMap::from([(PK.into(), s(format!("AUDIT#{day}"))), (SK.into(), s(sort))])
+}
+
+pub fn audit_day_pk(day: &str) -> String {
+    format!("AUDIT#{day}")
+}
+
+pub fn audit_account_pk(account: &str) -> String {
+    format!("AUDITA#{account}")
+}
+
+pub fn audit_actor_pk(actor: &str) -> String {
+    format!("AUDITBY#{actor}")
+}
+
+/// The index attributes of an audit event: by account (or tenant) and by actor.
+pub fn audit_index(account: Option<&str>, tenant: Option<&str>, actor: &str, sort: &str) -> Key {
+    let mut k = HashMap::from([(GSI2PK.into(), s(audit_actor_pk(actor))), (GSI2SK.into(), s(sort))]);
+    let owner = match (account, tenant) {
+        (Some(a), _) => Some(audit_account_pk(a)),
+        (None, Some(t)) => Some(format!("AUDITT#{t}")),
+        (None, None) => None,
+    };
+    if let Some(o) = owner {
+        k.insert(GSI1PK.into(), s(o));
+        k.insert(GSI1SK.into(), s(sort));
+    }
+    k
 }
 
 /// The first response to a caller's `Repeatability-Request-ID`.

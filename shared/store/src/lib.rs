@@ -10,6 +10,7 @@ pub mod keys;
 pub mod paging;
 
 mod accounts;
+mod audit;
 mod civic;
 mod imports;
 mod numbers;
@@ -17,15 +18,17 @@ mod repeatability;
 mod rfis;
 mod syncstate;
 
+pub use audit::AuditQuery;
 pub use civic::AddressChanges;
 pub use config::{client_from_env, table_name_from_env};
 pub use error::StoreError;
 pub use imports::{ImportOutcome, IMPORT_LEASE};
-pub use paging::{Listing, Page, PageRequest};
+pub use paging::{AuditScope, Listing, Page, PageRequest};
 pub use repeatability::{Claim, StoredResponse, REPEATABILITY_WINDOW_SECS};
 pub use syncstate::*;
 
 use aws_sdk_dynamodb::Client;
+use switchboard_domain::audit::AuditContext;
 
 /// An entity with its entity tag.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,11 +71,27 @@ pub enum Written {
 pub struct Repository {
     client: Client,
     table: String,
+    /// Who the writes of this handle are made for; every write records it in the audit trail.
+    audit: std::sync::Arc<AuditContext>,
+    /// How long audit events are kept (TTL).
+    audit_retention_days: u64,
 }
 
 impl Repository {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        let audit_retention_days =
+            std::env::var("AUDIT_RETENTION_DAYS").ok().and_then(|d| d.parse().ok()).unwrap_or(365);
+        Self {
+            client,
+            table: table.into(),
+            audit: std::sync::Arc::new(AuditContext::system("switchboard", None)),
+            audit_retention_days,
+        }
+    }
+
+    /// The same repository, writing on behalf of `ctx` (one request, or one sync run).
+    pub fn acting(&self, ctx: AuditContext) -> Self {
+        Self { audit: std::sync::Arc::new(ctx), ..self.clone() }
     }
 
     pub fn client(&self) -> &Client {

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use switchboard_domain::provisioning::ProvisioningStatus;
 use switchboard_domain::{Account, DomainError, Number, Service, ServiceCounts};
 
+use crate::audit::{Entity, Scope};
 use crate::batch::{self, Item};
 use crate::error::{not_found_account, not_found_number, StoreError};
 use crate::expr::Placeholders;
@@ -16,9 +17,10 @@ use crate::paging::{Listing, Page, PageRequest};
 use crate::syncstate::{release_put, PendingRelease};
 use crate::{item, new_etag, Precondition, Repository, Stored, Written};
 
-/// Numbers per transaction: the 100-action limit less one for the account's counters.
-const NUMBERS_PER_TX: usize = 99;
-/// Numbers per delete transaction: each may carry a release tombstone, plus the counters.
+/// Numbers per transaction: the 100-action limit less the account's counters and the audit event.
+const NUMBERS_PER_TX: usize = 98;
+/// Numbers per delete transaction: each may carry a release tombstone, plus the counters and
+/// the audit event.
 const DELETES_PER_TX: usize = 49;
 /// Retries when concurrent writers collide on the same items.
 const MAX_ATTEMPTS: usize = 8;
@@ -260,10 +262,12 @@ impl Repository {
             }
             let total = if existing.is_some() { 0 } else { 1 };
             let etag = new_etag();
-            let actions = vec![
+            let mut actions = vec![
                 self.put_action(&number, &etag, current_etag.as_deref())?,
                 self.counter_action(&number.account_name, &delta, total, &number.service_details.enabled())?,
             ];
+            let changed = Entity::number(&number.telephone_number, existing.as_ref(), Some(&number));
+            actions.extend(self.audit_action("numbers.put", Scope::account(&number.account_name), vec![changed])?);
             if self.transact(actions).await? {
                 let written = if existing.is_some() { Written::Replaced } else { Written::Created };
                 return Ok((written, Stored { value: number, etag }));
@@ -290,6 +294,8 @@ impl Repository {
             if let Some(r) = release_for(owner.as_ref().map(|o| &o.value), &number) {
                 actions.push(release_put(self.table(), &r)?);
             }
+            let changed = Entity::number(tn, Some(&existing), None);
+            actions.extend(self.audit_action("numbers.delete", Scope::account(account), vec![changed])?);
             if self.transact(actions).await? {
                 return Ok(());
             }
@@ -343,8 +349,9 @@ impl Repository {
             let mut delta = ServiceCounts::default();
             let mut total = 0;
             let mut adding = Vec::new();
-            let mut actions = Vec::with_capacity(chunk.len() + 1);
+            let mut actions = Vec::with_capacity(chunk.len() + 2);
             let mut stored = Vec::with_capacity(chunk.len());
+            let mut changed = Vec::with_capacity(chunk.len());
             for (i, n) in chunk.iter().enumerate() {
                 let old = existing.get(&n.telephone_number);
                 if let Some(other) = old.and_then(item::owner).filter(|o| o != account) {
@@ -366,9 +373,11 @@ impl Repository {
                 }
                 let etag = new_etag();
                 actions.push(self.put_action(n, &etag, old.and_then(item::etag).as_deref())?);
+                changed.push(Entity::number(&n.telephone_number, old, Some(n)));
                 stored.push(Stored { value: n.clone(), etag });
             }
             actions.push(self.counter_action(account, &delta, total, &adding)?);
+            actions.extend(self.audit_action("numbers.createOrUpdate", Scope::account(account), changed)?);
             if self.transact(actions).await? {
                 return Ok(stored);
             }
@@ -400,7 +409,8 @@ impl Repository {
                 return Ok(Vec::new());
             }
             let mut delta = ServiceCounts::default();
-            let mut actions = Vec::with_capacity(owned.len() + 1);
+            let mut actions = Vec::with_capacity(owned.len() * 2 + 2);
+            let mut changed = Vec::with_capacity(owned.len());
             for (tn, i) in &owned {
                 let number = item::number(i)?.value;
                 delta.sub(&number.counts());
@@ -408,8 +418,10 @@ impl Repository {
                 if let Some(r) = release_for(Some(owner), &number) {
                     actions.push(release_put(self.table(), &r)?);
                 }
+                changed.push(Entity::number(tn, Some(i), None));
             }
             actions.push(self.counter_action(account, &delta, -(owned.len() as i64), &[])?);
+            actions.extend(self.audit_action("numbers.delete", Scope::account(account), changed)?);
             if self.transact(actions).await? {
                 return Ok(owned.into_iter().map(|(tn, _)| tn.clone()).collect());
             }

@@ -30,6 +30,20 @@ pub enum Listing {
     Pending(Queue),
     Orders,
     Releases,
+    /// Audit events of one scope between two sort-key bounds, newest first.
+    Audit {
+        scope: AuditScope,
+        from: String,
+        to: String,
+    },
+}
+
+/// Which partition of the audit trail a listing reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditScope {
+    Day(String),
+    Account(String),
+    Actor(String),
 }
 
 /// Where a listing lives: the index, its partition and sort keys.
@@ -39,6 +53,7 @@ struct Target {
     pk_value: String,
     sk_attr: &'static str,
     sk_prefix: Option<&'static str>,
+    sk_between: Option<(String, String)>,
     descending: bool,
 }
 
@@ -50,6 +65,7 @@ impl Listing {
             pk_value,
             sk_attr,
             sk_prefix: None,
+            sk_between: None,
             descending: false,
         };
         match self {
@@ -66,6 +82,14 @@ impl Listing {
             }
             Listing::Orders => t(None, PK, keys::ORDERS_PARTITION.into(), SK),
             Listing::Releases => t(None, PK, keys::RELEASES_PARTITION.into(), SK),
+            Listing::Audit { scope, from, to } => {
+                let base = match scope {
+                    AuditScope::Day(d) => t(None, PK, keys::audit_day_pk(d), SK),
+                    AuditScope::Account(a) => t(Some(GSI1), GSI1PK, keys::audit_account_pk(a), GSI1SK),
+                    AuditScope::Actor(a) => t(Some(GSI2), GSI2PK, keys::audit_actor_pk(a), GSI2SK),
+                };
+                Target { sk_between: Some((from.clone(), to.clone())), descending: true, ..base }
+            }
         }
     }
 
@@ -144,6 +168,14 @@ impl Repository {
                 " AND begins_with({}, {})",
                 p.path(t.sk_attr),
                 p.value(AttributeValue::S(prefix.into()))
+            ));
+        }
+        if let Some((from, to)) = t.sk_between {
+            key_cond.push_str(&format!(
+                " AND {} BETWEEN {} AND {}",
+                p.path(t.sk_attr),
+                p.value(AttributeValue::S(from)),
+                p.value(AttributeValue::S(to))
             ));
         }
         let filter = filter.map(|f| filter_expression(f, &mut p));

@@ -1,11 +1,12 @@
 //! Requests for information (consents): mirrored from the backend by the sync; the API may only
 //! change the relationship, which then waits in the sync's queue.
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 
 use switchboard_domain::rfi::{self, RequestForInformation};
 use switchboard_domain::ProvisioningStatus;
 
+use crate::audit::{Entity, Scope};
 use crate::batch::Item;
 use crate::error::StoreError;
 use crate::expr::Placeholders;
@@ -31,21 +32,38 @@ impl Repository {
         self.query_page(&Listing::Rfis, req).await?.map(|i| item::rfi(&i))
     }
 
-    /// Writes `rfi` if the stored one still has tag `expected` (`None`: doesn't exist yet).
-    /// `Ok(false)` when someone else changed it first.
+    /// Writes `rfi` over `current` (`None`: it doesn't exist yet), with its audit event for
+    /// `operation`. `Ok(None)` when someone else changed it first.
     pub async fn put_rfi_if(
         &self,
         rfi: &RequestForInformation,
-        expected: Option<&str>,
+        current: Option<&Stored<RequestForInformation>>,
+        operation: &str,
     ) -> Result<Option<String>, StoreError> {
         let etag = new_etag();
         let mut p = Placeholders::default();
-        let cond = match expected {
-            Some(e) => format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(e.into()))),
+        let cond = match current {
+            Some(c) => format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(c.etag.clone()))),
             None => format!("attribute_not_exists({})", p.path(PK)),
         };
-        let written = self.put_if(item::rfi_item(rfi, &etag)?, cond, &p).await?;
-        Ok(written.then_some(etag))
+        let put = Put::builder()
+            .table_name(self.table())
+            .set_item(Some(item::rfi_item(rfi, &etag)?))
+            .condition_expression(cond)
+            .set_expression_attribute_names(p.names_opt())
+            .set_expression_attribute_values(p.values_opt())
+            .build()
+            .map_err(|e| StoreError::Backend(format!("building request: {e}")))?;
+        let scope = Scope {
+            account: rfi.account_name.clone(),
+            tenant: Some(rfi.tenant_id.clone()),
+            ticket_id: rfi.customer_relationship.ticket_id.clone(),
+            ..Default::default()
+        };
+        let changed = Entity::new("requestForInformation", &rfi.tenant_id, current.map(|c| &c.value), Some(rfi));
+        let mut actions = vec![TransactWriteItem::builder().put(put).build()];
+        actions.extend(self.audit_action(operation, scope, vec![changed])?);
+        Ok(self.transact(actions).await?.then_some(etag))
     }
 
     /// Applies a merge patch to the relationship and queues it for the backend.
@@ -65,7 +83,7 @@ impl Repository {
             rfi::apply_patch(&mut next, patch)?;
             next.service_provisioning_status = Some(ProvisioningStatus::Pending);
             next.service_provisioning_errors.clear();
-            if let Some(etag) = self.put_rfi_if(&next, Some(&stored.etag)).await? {
+            if let Some(etag) = self.put_rfi_if(&next, Some(&stored), "rfis.patch").await? {
                 return Ok(Stored { value: next, etag });
             }
         }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use switchboard_domain::number::AssignmentStatus;
 use switchboard_domain::{Account, ErrorDetail, Number, ProvisioningStatus};
 
+use crate::audit::{Entity, Scope};
 use crate::batch::{self, Item};
 use crate::error::StoreError;
 use crate::expr::Placeholders;
@@ -234,7 +235,8 @@ impl Repository {
                 if r.expected_etag.as_ref().is_some_and(|e| *e != etag) {
                     return None;
                 }
-                let mut n = item::number(item).ok()?.value;
+                let before = item::number(item).ok()?.value;
+                let mut n = before.clone();
                 n.service_provisioning_status = r.status;
                 n.service_provisioning_errors = r.errors.clone();
                 if let Some(m) = &r.mirror {
@@ -250,10 +252,10 @@ impl Repository {
                         cfg.available_capabilities = m.available_capabilities.clone();
                     }
                 }
-                Some((n, etag))
+                Some((before, n, etag))
             });
             let outcomes: Vec<Result<bool, StoreError>> = stream::iter(writes.collect::<Vec<_>>())
-                .map(|(n, etag)| async move { self.replace_number_if(&n, &etag).await })
+                .map(|(before, n, etag)| async move { self.replace_number_if(&before, &n, &etag).await })
                 .buffer_unordered(WRITE_CONCURRENCY)
                 .collect()
                 .await;
@@ -267,10 +269,21 @@ impl Repository {
     }
 
     /// Replaces a number's item if its tag is still `expected` (counters unchanged: same services).
-    async fn replace_number_if(&self, n: &Number, expected: &str) -> Result<bool, StoreError> {
+    async fn replace_number_if(&self, before: &Number, n: &Number, expected: &str) -> Result<bool, StoreError> {
         let mut p = Placeholders::default();
         let cond = format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(expected.into())));
-        self.put_if(item::number_item(n, &new_etag())?, cond, &p).await
+        let put = aws_sdk_dynamodb::types::Put::builder()
+            .table_name(self.table())
+            .set_item(Some(item::number_item(n, &new_etag())?))
+            .condition_expression(cond)
+            .set_expression_attribute_names(p.names_opt())
+            .set_expression_attribute_values(p.values_opt())
+            .build()
+            .map_err(build_err)?;
+        let mut actions = vec![aws_sdk_dynamodb::types::TransactWriteItem::builder().put(put).build()];
+        let changed = Entity::new("number", &n.telephone_number, Some(before), Some(n));
+        actions.extend(self.audit_action("sync.numberResult", Scope::account(&n.account_name), vec![changed])?);
+        self.transact(actions).await
     }
 
     /// Sets an account's sync status (and takes it out of the queue) if its tag is still `expected`.
@@ -285,10 +298,15 @@ impl Repository {
             Some(i) if item::etag(&i).as_deref() == Some(expected) => i,
             _ => return Ok(false),
         };
-        let mut account = item::account(&current)?.value;
+        let before = item::account(&current)?.value;
+        let mut account = before.clone();
         account.clear_read_only();
         account.service_provisioning_status = status;
         account.service_provisioning_errors = errors.to_vec();
+        // As the API shows it (with its counts), so the event names only the status change.
+        let mut shown = account.clone();
+        shown.set_counts(&item::counts(&current));
+        let changed = Entity::new("account", name, Some(&before), Some(&shown));
         let mut p = Placeholders::default();
         let update = format!(
             "SET {} = {}, {} = {} REMOVE {}, {}",
@@ -300,7 +318,18 @@ impl Repository {
             p.path(GSI3SK)
         );
         let cond = format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(expected.into())));
-        self.update_if(keys::account(name), update, cond, &p).await
+        let update = aws_sdk_dynamodb::types::Update::builder()
+            .table_name(self.table())
+            .set_key(Some(keys::account(name)))
+            .update_expression(update)
+            .condition_expression(cond)
+            .set_expression_attribute_names(p.names_opt())
+            .set_expression_attribute_values(p.values_opt())
+            .build()
+            .map_err(build_err)?;
+        let mut actions = vec![aws_sdk_dynamodb::types::TransactWriteItem::builder().update(update).build()];
+        actions.extend(self.audit_action("sync.accountStatus", Scope::account(name), vec![changed])?);
+        self.transact(actions).await
     }
 }
 

@@ -178,6 +178,8 @@ pub async fn run(
 ) -> Result<SyncReport, StoreError> {
     let started_ms = now_ms();
     let id = uuid::Uuid::new_v4().simple().to_string();
+    // Every change this run makes is audited as the sync's, under the run's id.
+    let repo = &repo.acting(switchboard_domain::audit::AuditContext::system("sync", Some(id.clone())));
     let calls_before = backend.stats();
     let mut run = Run {
         repo,
@@ -352,7 +354,7 @@ impl Run<'_> {
             }
             if existing.is_none() || rfi != before {
                 // Changed meanwhile by the API: its change is pending and goes next run.
-                let _ = self.repo.put_rfi_if(&rfi, existing.as_ref().map(|s| s.etag.as_str())).await?;
+                let _ = self.repo.put_rfi_if(&rfi, existing.as_ref(), "sync.consent").await?;
             }
         }
         let all: BTreeMap<String, Consent> = consents.into_iter().map(|c| (c.tenant_id.clone(), c)).collect();
@@ -417,7 +419,7 @@ impl Run<'_> {
                     continue;
                 }
             }
-            let _ = self.repo.put_rfi_if(&rfi, Some(&stored.etag)).await?;
+            let _ = self.repo.put_rfi_if(&rfi, Some(&stored), "sync.relationship").await?;
         }
         Ok(())
     }

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod actions;
+pub mod audit;
 pub mod civic;
 pub mod csv;
 pub mod numbers;
@@ -40,6 +41,7 @@ pub async fn call(op: Op, app: &App, req: Request) -> Result {
         Op::CivicAddressesList => civic::list(app, req).await,
         Op::CivicAddressesGet => civic::get(app, req).await,
         Op::SyncRunsList => sync_runs::list(app, req).await,
+        Op::AuditEventsList => audit::list(app, req).await,
     }
 }
 
