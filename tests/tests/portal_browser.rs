@@ -180,6 +180,36 @@ async fn the_walkthrough_in_a_real_browser() {
     let (_, _, n) = c.call("GET", &format!("/accounts/woodgrove/numbers/{}", manual[0]), None).await;
     assert_eq!(n["configuration"]["customSipHeader"], "woodgrove-gw-2");
 
+    // The number's history: who changed what, before and after.
+    b.click_in_row("number", &manual[0], "row-select").await;
+    b.click("number-history").await;
+    b.ready("history").await;
+    let changes: Vec<String> = serde_json::from_value(
+        b.js("return [...document.querySelectorAll('[data-testid=audit-change]')].map(e => e.textContent)").await,
+    )
+    .unwrap();
+    assert!(
+        changes
+            .iter()
+            .any(|c| c.contains("configuration.customSipHeader") && c.contains("woodgrove-gw → woodgrove-gw-2")),
+        "{changes:?}"
+    );
+    let who = b.cell("audit", &b.row_keys("audit").await[0], "actor").await;
+    assert!(who.contains("alice@operator.example") && who.contains("ProvisioningAPI.AdminUser"), "{who}");
+    b.shot("number-history").await;
+    b.goto(&format!("{base}/portal/#/accounts/woodgrove/history")).await;
+    b.ready("history").await;
+    let ops: Vec<String> = serde_json::from_value(
+        b.js("return [...document.querySelectorAll('[data-testid=audit-table] [data-testid=cell-operation]')].map(e => e.textContent)").await,
+    )
+    .unwrap();
+    for op in ["accounts.put", "numbers.createOrUpdate", "numbers.import", "numbers.put"] {
+        assert!(ops.iter().any(|o| o == op), "{op} missing from {ops:?}");
+    }
+    b.shot("account-history").await;
+    b.goto(&format!("{base}/portal/#/accounts/woodgrove/numbers")).await;
+    b.ready("numbers").await;
+
     // Delete numbers: several ticked, confirmed.
     for tn in &manual[1..4] {
         b.click_in_row("number", tn, "row-select").await;

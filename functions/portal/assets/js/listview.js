@@ -41,7 +41,7 @@ export function dataTable(name, columns, rows, { key, onRowClick, selectable = n
 
 /**
  * A filterable, paged list bound to a page context. Options: name, path, columns, key,
- * filter (bool), filterPlaceholder, filterHelp, pageSize, initialFilter, selectable (bool),
+ * query (fixed parameters), filter (bool), filterPlaceholder, filterHelp, pageSize, initialFilter, selectable (bool),
  * onRowClick, onSelection(keys), onLoaded(rows), noun ('number'), empty.
  */
 export function listView(ctx, opts) {
@@ -183,7 +183,7 @@ export function listView(ctx, opts) {
     ctx.loading();
     for (const b of [prev, next]) b.disabled = true;
     try {
-      const query = { maxpagesize: state.pageSize, countRecords: opts.count === false ? undefined : true };
+      const query = { ...(opts.query || {}), maxpagesize: state.pageSize, countRecords: opts.count === false ? undefined : true };
       if (state.filter) query.filter = state.filter;
       const page = await api.list(opts.path, state.link ? { link: state.link } : { query });
       state.rows = page.value;

@@ -8,6 +8,7 @@ import { currentHash, go, href, startRouter } from './router.js';
 import * as accountForm from './pages/account-form.js';
 import * as accounts from './pages/accounts.js';
 import * as civic from './pages/civic.js';
+import * as history from './pages/history.js';
 import * as numberForm from './pages/number-form.js';
 import * as numberUpload from './pages/number-upload.js';
 import * as numbers from './pages/numbers.js';
@@ -41,6 +42,8 @@ const ROUTES = [
   { pattern: '/accounts/:name/numbers', render: numbers.render, ready: 'numbers', title: 'Numbers', section: 'accounts', needs: 'read' },
   { pattern: '/accounts/:name/numbers/new', render: numberForm.renderCreate, ready: 'number-create', title: 'Create numbers', section: 'accounts', needs: 'write' },
   { pattern: '/accounts/:name/numbers/upload', render: numberUpload.render, ready: 'number-upload', title: 'Upload numbers', section: 'accounts', needs: 'write' },
+  { pattern: '/accounts/:name/history', render: history.renderAccount, ready: 'history', title: 'History', section: 'accounts', needs: 'read' },
+  { pattern: '/accounts/:name/numbers/:tn/history', render: history.renderNumber, ready: 'history', title: 'History', section: 'accounts', needs: 'read' },
   { pattern: '/accounts/:name/numbers/:tn', render: numberForm.renderManage, ready: 'number-manage', title: 'Manage number', section: 'accounts', needs: 'write' },
   { pattern: '/accounts/:name/civic', render: civic.renderList, ready: 'civic', title: 'Civic addresses', section: 'accounts', needs: 'read' },
   { pattern: '/accounts/:name/civic/:id', render: civic.renderDetail, ready: 'civic-detail', title: 'Civic address', section: 'accounts', needs: 'read' },

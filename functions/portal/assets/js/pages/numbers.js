@@ -90,6 +90,8 @@ export async function render(ctx) {
       on.length ? on.map((s) => s.label).join(', ') : 'none',
       ' · ',
       h('a', { href: href(['accounts', account, 'civic']) }, 'Civic addresses'),
+      ' · ',
+      h('a', { href: href(['accounts', account, 'history']), testid: 'account-history' }, 'History'),
       can('write') ? [' · ', h('a', { href: href(['accounts', account, 'manage']) }, 'Manage account')] : null,
     ]);
   } catch (err) {
@@ -99,6 +101,7 @@ export async function render(ctx) {
   const manage = h('button', { type: 'button', testid: 'numbers-manage', disabled: true }, 'Manage number');
   const del = h('button', { type: 'button', class: 'danger', testid: 'numbers-delete', disabled: true }, 'Delete numbers');
   const exp = h('button', { type: 'button', testid: 'numbers-export' }, 'Export');
+  const hist = h('button', { type: 'button', testid: 'number-history', disabled: true }, 'History');
 
   const view = listView(ctx, {
     name: 'number',
@@ -111,6 +114,7 @@ export async function render(ctx) {
     filterPlaceholder: "e.g. startswith(telephoneNumber,'+44') or serviceProvisioningStatus eq 'failed'",
     onSelection: (keys) => {
       manage.disabled = keys.length !== 1;
+      hist.disabled = keys.length !== 1;
       del.disabled = keys.length === 0;
       del.textContent = keys.length ? `Delete numbers (${keys.length})` : 'Delete numbers';
     },
@@ -129,6 +133,10 @@ export async function render(ctx) {
   manage.addEventListener('click', () => {
     const [tn] = view.selected();
     if (tn) go(href(['accounts', account, 'numbers', tn]));
+  });
+  hist.addEventListener('click', () => {
+    const [tn] = view.selected();
+    if (tn) go(href(['accounts', account, 'numbers', tn, 'history']));
   });
   del.addEventListener('click', () => {
     const tns = view.selected();
@@ -152,6 +160,7 @@ export async function render(ctx) {
         : null,
       can('write') ? manage : null,
       can('delete') ? del : null,
+      can('read') ? hist : null,
       can('read') ? exp : null,
     ),
     view.el,
