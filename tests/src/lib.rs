@@ -54,11 +54,25 @@ pub fn token(roles: &[&str]) -> String {
 
 impl Stack {
     pub async fn start() -> Stack {
-        switchboard_api::app::init_tracing();
         let engine = Engine::start(Storage::Memory, "127.0.0.1:0").await.expect("engine");
+        let client = engine.client();
+        Self::on(engine, client).await
+    }
+
+    /// The stack with the repository talking to the engine through a fault-injecting proxy
+    /// (faults off until [`faults::FaultProxy::set`]).
+    pub async fn start_with_faults(seed: u64) -> (Stack, faults::FaultProxy) {
+        let engine = Engine::start(Storage::Memory, "127.0.0.1:0").await.expect("engine");
+        let proxy = faults::FaultProxy::start(&engine.endpoint(), seed).await;
+        let client = switchboard_devtools::engine::client_for(&proxy.endpoint);
+        (Self::on(engine, client).await, proxy)
+    }
+
+    async fn on(engine: Engine, client: aws_sdk_dynamodb::Client) -> Stack {
+        switchboard_api::app::init_tracing();
         let table = format!("switchboard-{}", uuid::Uuid::new_v4().simple());
         schema::ensure_table(&engine.client(), &table).await.expect("table");
-        let repo = Repository::new(engine.client(), &table);
+        let repo = Repository::new(client, &table);
         let auth = Authenticator::Verify {
             keys: VerifyKeys::Secret(TEST_KEY.to_vec()),
             issuer: DEV_ISSUER.into(),
@@ -530,6 +544,7 @@ pub mod e2e {
     }
 }
 
+pub mod faults;
 pub mod idp;
 
 /// A real browser: Debian's headless Chromium driven through chromedriver (WebDriver), for the

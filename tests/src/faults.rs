@@ -1,0 +1,137 @@
+//! A fault-injecting proxy in front of the embedded engine: DynamoDB's own error answers
+//! (throttling, internal errors) on a seeded share of requests, optionally only for some
+//! operations, so tests see what the real service does when it is overloaded or failing.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use std::sync::{Arc, Mutex};
+
+/// What to inject.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// Share of matching requests that fail (0.0–1.0).
+    pub rate: f64,
+    /// Only these operations (`TransactWriteItems`, `BatchGetItem`, …); empty: all.
+    pub operations: Vec<String>,
+    /// Internal server errors instead of throttling.
+    pub server_errors: bool,
+}
+
+#[derive(Default)]
+struct ProxyState {
+    faults: Faults,
+    rng: Option<fastrand::Rng>,
+    injected: usize,
+    passed: usize,
+}
+
+type Shared = Arc<Mutex<ProxyState>>;
+
+/// A running proxy; dropping it stops it.
+pub struct FaultProxy {
+    pub endpoint: String,
+    state: Shared,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+struct Target {
+    engine: String,
+    http: reqwest::Client,
+    state: Shared,
+}
+
+impl FaultProxy {
+    /// Proxies to the engine at `engine` (its endpoint URL), faults seeded with `seed`.
+    pub async fn start(engine: &str, seed: u64) -> FaultProxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+        let state: Shared =
+            Arc::new(Mutex::new(ProxyState { rng: Some(fastrand::Rng::with_seed(seed)), ..Default::default() }));
+        let target =
+            Arc::new(Target { engine: engine.to_string(), http: reqwest::Client::new(), state: state.clone() });
+        let app = Router::new().fallback(forward).with_state(target);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        FaultProxy { endpoint, state, _stop: stop }
+    }
+
+    pub fn set(&self, faults: Faults) {
+        if let Ok(mut s) = self.state.lock() {
+            s.faults = faults;
+        }
+    }
+
+    /// (failed, passed) requests so far.
+    pub fn counts(&self) -> (usize, usize) {
+        self.state.lock().map(|s| (s.injected, s.passed)).unwrap_or_default()
+    }
+}
+
+async fn forward(State(t): State<Arc<Target>>, headers: HeaderMap, body: Bytes) -> Response {
+    let op = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit('.').next())
+        .unwrap_or("")
+        .to_string();
+    let fail = {
+        let Ok(mut s) = t.state.lock() else { return StatusCode::INTERNAL_SERVER_ERROR.into_response() };
+        let matches = s.faults.operations.is_empty() || s.faults.operations.iter().any(|o| *o == op);
+        let rate = s.faults.rate;
+        let roll = s.rng.as_mut().map(|r| r.f64()).unwrap_or(1.0);
+        let fail = matches && roll < rate;
+        if fail {
+            s.injected += 1;
+        } else {
+            s.passed += 1;
+        }
+        fail.then_some(s.faults.server_errors)
+    };
+    if let Some(server_error) = fail {
+        let (status, kind, msg) = if server_error {
+            (StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", "Internal server error (injected)")
+        } else {
+            (
+                StatusCode::BAD_REQUEST,
+                "ThrottlingException",
+                "Rate of requests exceeds the allowed throughput (injected)",
+            )
+        };
+        let body = serde_json::json!({"__type": format!("com.amazonaws.dynamodb.v20120810#{kind}"), "message": msg});
+        return (
+            status,
+            [("content-type", "application/x-amz-json-1.0"), ("x-amzn-errortype", kind)],
+            body.to_string(),
+        )
+            .into_response();
+    }
+    let mut req = t.http.post(&t.engine).body(body);
+    for (k, v) in headers.iter() {
+        if k != "host" && k != "content-length" {
+            req = req.header(k, v);
+        }
+    }
+    match req.send().await {
+        Ok(resp) => {
+            let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+            let ct = resp
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("application/x-amz-json-1.0")
+                .to_string();
+            let bytes = resp.bytes().await.unwrap_or_default();
+            (status, [("content-type", ct)], bytes).into_response()
+        }
+        Err(e) => (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+    }
+}
