@@ -85,7 +85,7 @@ async fn forward(State(t): State<Arc<Target>>, headers: HeaderMap, body: Bytes) 
         .to_string();
     let fail = {
         let Ok(mut s) = t.state.lock() else { return StatusCode::INTERNAL_SERVER_ERROR.into_response() };
-        let matches = s.faults.operations.is_empty() || s.faults.operations.iter().any(|o| *o == op);
+        let matches = s.faults.operations.is_empty() || s.faults.operations.contains(&op);
         let rate = s.faults.rate;
         let roll = s.rng.as_mut().map(|r| r.f64()).unwrap_or(1.0);
         let fail = matches && roll < rate;
