@@ -111,7 +111,8 @@ impl Stack {
         self.dispatch(req).await
     }
 
-    async fn dispatch(&self, req: Request) -> Reply {
+    /// Routes and handles a request built by the caller (for bytes the helpers above can't send).
+    pub async fn dispatch(&self, req: Request) -> Reply {
         let path = req.uri().path().to_string();
         let method = req.method().as_str().to_string();
         let (route, params) = ROUTES

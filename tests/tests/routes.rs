@@ -9,7 +9,8 @@ type RouteSet = BTreeSet<(String, String, String)>;
 fn from_table() -> RouteSet {
     let api = ROUTES.iter().map(|r| (r.method.to_string(), r.path.to_string(), r.function.to_string()));
     let portal = portal::ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string(), "portal".to_string()));
-    api.chain(portal).collect()
+    let openapi = std::iter::once(("GET".to_string(), "/openapi.json".to_string(), "openapi".to_string()));
+    api.chain(portal).chain(openapi).collect()
 }
 
 fn from_cargo() -> RouteSet {
@@ -78,5 +79,38 @@ fn every_function_crate_is_routed() {
         .collect();
     let mut routed: BTreeSet<String> = ROUTES.iter().map(|r| r.function.to_string()).collect();
     routed.insert("portal".into());
+    routed.insert("openapi".into());
     assert_eq!(functions, routed);
+}
+
+/// The committed OpenAPI document is the one the code builds, and documents exactly the routes
+/// the handlers serve (each `:action` as its own operation).
+#[test]
+fn the_openapi_document_is_current_and_complete() {
+    let built = switchboard_api::openapi::document();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.json");
+    let committed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("docs/openapi.json")).expect("JSON");
+    if committed != built {
+        std::fs::write(path, serde_json::to_string_pretty(&built).unwrap() + "\n").unwrap();
+        panic!("docs/openapi.json was stale; it has been rewritten: review and commit it");
+    }
+    let documented: BTreeSet<(String, String)> = built["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(p, ops)| ops.as_object().unwrap().keys().map(move |m| (m.to_uppercase(), p.clone())))
+        .collect();
+    let mut served = BTreeSet::new();
+    for r in ROUTES {
+        if r.op == switchboard_api::Op::AccountActions {
+            for a in switchboard_api::ops::actions::Action::ALL {
+                served.insert(("POST".to_string(), format!("/accounts/{{accountName}}:{}", a.name())));
+            }
+        } else {
+            served.insert((r.method.to_string(), r.path.to_string()));
+        }
+    }
+    assert_eq!(documented, served);
+    assert_eq!(built["openapi"], "3.1.0");
 }

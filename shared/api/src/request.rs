@@ -116,13 +116,20 @@ pub fn body<'a>(req: &'a Request, media_type: &str, max: usize) -> Result<&'a [u
 }
 
 /// `If-Match` / `If-None-Match`, with the quotes of an entity tag removed.
-pub fn precondition(req: &Request) -> Precondition {
+pub fn precondition(req: &Request) -> Result<Precondition, ApiError> {
     let unquote = |v: &str| v.trim().trim_start_matches("W/").trim_matches('"').to_string();
-    if let Some(v) = header(req, "if-match") {
-        Precondition::IfMatch(unquote(v))
-    } else if let Some(v) = header(req, "if-none-match") {
-        Precondition::IfNoneMatch(unquote(v))
+    // A precondition we can't read must not be ignored: the write would go ahead unguarded.
+    let read = |name: &str, target: &str| match req.headers().get(name) {
+        None => Ok(None),
+        Some(v) => v.to_str().map(|v| Some(unquote(v))).map_err(|_| {
+            ApiError::bad_request("InvalidHeader", target, format!("{target} must be an entity tag in visible ASCII"))
+        }),
+    };
+    Ok(if let Some(v) = read("if-match", "If-Match")? {
+        Precondition::IfMatch(v)
+    } else if let Some(v) = read("if-none-match", "If-None-Match")? {
+        Precondition::IfNoneMatch(v)
     } else {
         Precondition::None
-    }
+    })
 }

@@ -1,5 +1,6 @@
 //! An account: an enterprise (or collection of users) and the services it has.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DomainError, Problems};
@@ -7,7 +8,7 @@ use crate::names;
 use crate::provisioning::{ErrorDetail, ProvisioningStatus};
 use crate::service::{Service, ServiceCounts};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Account {
     pub name: String,
@@ -23,7 +24,7 @@ pub struct Account {
     pub service_provisioning_errors: Vec<ErrorDetail>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountServiceDetails {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,7 +42,7 @@ pub struct AccountServiceDetails {
 }
 
 /// Operator Connect, Teams Phone Mobile and Zoom share this shape.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncedService {
     pub sync_enabled: bool,
@@ -51,7 +52,7 @@ pub struct SyncedService {
     pub number_count: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DirectRouting {
     pub sync_enabled: bool,
@@ -65,7 +66,7 @@ pub struct DirectRouting {
     pub configuration: Option<DirectRoutingConfiguration>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum SubdomainStatus {
     Provisioned,
@@ -73,7 +74,7 @@ pub enum SubdomainStatus {
     Inconsistent,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DirectRoutingConfiguration {
     pub call_screening: bool,
@@ -81,14 +82,14 @@ pub struct DirectRoutingConfiguration {
     pub subdomain_tokens: SubdomainTokens,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SubdomainTokens {
     pub region1_token: String,
     pub region2_token: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CallProtection {
     pub enabled: bool,

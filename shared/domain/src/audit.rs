@@ -1,11 +1,12 @@
 //! The audit trail: who changed what, when, under which request, ticket or correlation id.
 //! An event is written in the same transaction as the change it records.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// Who made a change: the token's subject and app id, and the roles it carried.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Actor {
     pub subject: String,
@@ -45,7 +46,7 @@ impl AuditContext {
 }
 
 /// One field of one entity, before and after (absent: the field wasn't there).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Change {
     pub field: String,
@@ -56,7 +57,7 @@ pub struct Change {
 }
 
 /// The changes to one account, number or request for information.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EntityChange {
     /// `account`, `number` or `requestForInformation`.
@@ -65,7 +66,7 @@ pub struct EntityChange {
     pub changes: Vec<Change>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEvent {
     pub id: String,

@@ -1,9 +1,10 @@
 //! Teams civic addresses (emergency addresses) and their locations: a read-only mirror of what
 //! the enterprise keeps in the Teams Admin Center.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Location {
     pub id: String,
@@ -20,7 +21,7 @@ pub struct Location {
 }
 
 /// The Provisioning API's `TeamsCivicAddressResource`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CivicAddress {
     pub id: String,
@@ -75,7 +76,7 @@ pub const FILTER_FIELDS: &[&str] =
     &["id", "country", "cityOrTown", "companyName", "description", "validationStatus", "postalOrZipCode"];
 
 /// Teams capability plans, as `:getTeamsCapabilityPlans` answers them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CapabilityPlan {
     pub name: String,
@@ -89,13 +90,13 @@ pub struct CapabilityPlan {
     pub supports_toll_free: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CapabilityPlans {
     pub capability_plans: Vec<CapabilityPlan>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AvailableCapabilities {
     pub available_capabilities: Vec<String>,

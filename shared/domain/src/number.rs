@@ -1,5 +1,6 @@
 //! A telephone number of an account, with its per-service settings and the rules they obey.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DomainError, Problems};
@@ -7,7 +8,7 @@ use crate::provisioning::{ErrorDetail, ProvisioningStatus};
 use crate::service::{Service, ServiceCounts};
 use crate::{names, telephone};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Number {
     pub telephone_number: String,
@@ -23,14 +24,14 @@ pub struct Number {
     pub service_provisioning_errors: Vec<ErrorDetail>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NumberConfiguration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_sip_header: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NumberServiceDetails {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -45,12 +46,12 @@ pub struct NumberServiceDetails {
     pub azure_operator_call_protection: Option<Toggle>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Toggle {
     pub enabled: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TeamsNumberService {
     pub enabled: bool,
@@ -60,28 +61,28 @@ pub struct TeamsNumberService {
     pub configuration: Option<TeamsNumberConfig>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum AssignmentStatus {
     Assigned,
     Unassigned,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum Usage {
     CallingUserAssignment,
     FirstPartyAppAssignment,
     ConferenceAssignment,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum Capability {
     InboundCalling,
     OutboundCalling,
     Mobile,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TeamsNumberConfig {
     /// Required for an enabled OC/TPM number; optional in the type so the rule can name it.

@@ -1,8 +1,9 @@
 //! Backend-sync status carried by accounts, numbers and requests for information.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum ProvisioningStatus {
     Pending,
@@ -11,7 +12,7 @@ pub enum ProvisioningStatus {
 }
 
 /// The API's error shape, as carried in `serviceProvisioningErrors`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ErrorDetail {
     pub code: String,
     pub message: String,

@@ -1,13 +1,14 @@
 //! A request for information: an enterprise's Operator Connect consent, keyed by its Teams
 //! tenant. Mirrored from the backend; only `customerRelationship` is ours to write.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DomainError, Problems};
 use crate::names;
 use crate::provisioning::{ErrorDetail, ProvisioningStatus};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum ConsentStatus {
     Active,
@@ -16,7 +17,7 @@ pub enum ConsentStatus {
 }
 
 /// The operator's relationship with the enterprise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum RelationshipStatus {
     ConsentAcknowledged,
     CustomerContacted,
@@ -46,7 +47,7 @@ impl RelationshipStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Contact {
     pub full_name: String,
@@ -59,7 +60,7 @@ pub struct Contact {
     pub company_size: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerRelationship {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -73,7 +74,7 @@ pub struct CustomerRelationship {
     pub last_modified_on: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RequestForInformation {
     pub tenant_id: String,

@@ -1,5 +1,6 @@
 //! The communications services an account or number can have, and per-service number counts.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -37,7 +38,7 @@ impl Service {
 }
 
 /// How many numbers of an account have each service enabled.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ServiceCounts(pub [i64; 5]);
 
 impl ServiceCounts {

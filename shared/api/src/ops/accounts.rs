@@ -33,13 +33,13 @@ pub async fn put(app: &App, req: Request) -> Result {
     let name = account_name(&req)?;
     let account: Account = json_body(&req, "application/json")?;
     account.validate(&name)?;
-    let (written, stored) = app.repo.put_account(account, &request::precondition(&req)).await?;
+    let (written, stored) = app.repo.put_account(account, &request::precondition(&req)?).await?;
     Ok(written_response(written, &stored))
 }
 
 pub async fn delete(app: &App, req: Request) -> Result {
     let name = account_name(&req)?;
     let delete_numbers = bool_query(&req, "deleteNumbers", false)?;
-    app.repo.delete_account(&name, delete_numbers, &request::precondition(&req)).await?;
+    app.repo.delete_account(&name, delete_numbers, &request::precondition(&req)?).await?;
     Ok(response::empty(StatusCode::NO_CONTENT))
 }

@@ -47,7 +47,7 @@ pub async fn call(op: Op, app: &App, req: Request) -> Result {
 
 /// A GET of one resource: 304 when `If-None-Match` holds its tag, 412 when `If-Match` doesn't.
 pub(crate) fn read_response<T: serde::Serialize>(req: &Request, stored: &Stored<T>) -> Result {
-    match request::precondition(req) {
+    match request::precondition(req)? {
         switchboard_store::Precondition::IfNoneMatch(t) if t == "*" || t == stored.etag => {
             let mut r = response::empty(StatusCode::NOT_MODIFIED);
             response::with_etag(&mut r, &stored.etag);

@@ -50,13 +50,13 @@ pub async fn put(app: &App, req: Request) -> Result {
     let tn = telephone_number(&req)?;
     let number: Number = json_body(&req, "application/json")?;
     number.validate(&account, Some(&tn))?;
-    let (written, stored) = app.repo.put_number(number, &request::precondition(&req)).await?;
+    let (written, stored) = app.repo.put_number(number, &request::precondition(&req)?).await?;
     Ok(written_response(written, &stored))
 }
 
 pub async fn delete(app: &App, req: Request) -> Result {
     let account = account_name(&req)?;
     let tn = telephone_number(&req)?;
-    app.repo.delete_number(&account, &tn, &request::precondition(&req)).await?;
+    app.repo.delete_number(&account, &tn, &request::precondition(&req)?).await?;
     Ok(response::empty(StatusCode::NO_CONTENT))
 }

@@ -42,6 +42,6 @@ pub async fn patch(app: &App, req: Request) -> Result {
         _ => "application/merge-patch+json",
     };
     let patch: serde_json::Value = json_body(&req, media)?;
-    let stored = app.repo.patch_rfi(&tenant, &patch, &request::precondition(&req)).await?;
+    let stored = app.repo.patch_rfi(&tenant, &patch, &request::precondition(&req)?).await?;
     Ok(response::entity(StatusCode::OK, &stored.value, &stored.etag))
 }
