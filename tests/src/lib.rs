@@ -273,7 +273,11 @@ pub mod flow {
 
     impl Flow {
         pub async fn start(config: Config) -> Flow {
-            let mut stack = Stack::start().await;
+            Self::on(Stack::start().await, config).await
+        }
+
+        /// The flow on a given stack (one behind the fault proxy, say, to count DynamoDB calls).
+        pub async fn on(mut stack: Stack, config: Config) -> Flow {
             let emu = Emulator::start("127.0.0.1:0", config).await.expect("emulator");
             let mut cfg = BackendConfig::new(emu.url());
             // Stay under the emulator's limit (its config says how far).
