@@ -19,8 +19,37 @@ pub const ADMIN: &[&str] = &["ProvisioningAPI.Admin"];
 
 pub struct Stack {
     pub app: App,
-    pub engine: Engine,
+    pub engine: Db,
     pub table: String,
+}
+
+/// The DynamoDB the tests run on: the embedded engine, or any other DynamoDB-compatible server
+/// named by `SWITCHBOARD_DYNAMODB_ENDPOINT` (the test command runs the suite a second time
+/// against moto_server that way, so nothing leans on one engine's quirks). Each stack makes
+/// its own table, so one server serves every test.
+pub struct Db {
+    endpoint: String,
+    _embedded: Option<Engine>,
+}
+
+impl Db {
+    pub async fn start() -> Db {
+        match std::env::var("SWITCHBOARD_DYNAMODB_ENDPOINT").ok().filter(|e| !e.is_empty()) {
+            Some(endpoint) => Db { endpoint, _embedded: None },
+            None => {
+                let engine = Engine::start(Storage::Memory, "127.0.0.1:0").await.expect("engine");
+                Db { endpoint: engine.endpoint(), _embedded: Some(engine) }
+            }
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        self.endpoint.clone()
+    }
+
+    pub fn client(&self) -> aws_sdk_dynamodb::Client {
+        switchboard_devtools::engine::client_for(&self.endpoint)
+    }
 }
 
 /// A response as a client sees it.
@@ -54,7 +83,7 @@ pub fn token(roles: &[&str]) -> String {
 
 impl Stack {
     pub async fn start() -> Stack {
-        let engine = Engine::start(Storage::Memory, "127.0.0.1:0").await.expect("engine");
+        let engine = Db::start().await;
         let client = engine.client();
         Self::on(engine, client).await
     }
@@ -62,13 +91,13 @@ impl Stack {
     /// The stack with the repository talking to the engine through a fault-injecting proxy
     /// (faults off until [`faults::FaultProxy::set`]).
     pub async fn start_with_faults(seed: u64) -> (Stack, faults::FaultProxy) {
-        let engine = Engine::start(Storage::Memory, "127.0.0.1:0").await.expect("engine");
+        let engine = Db::start().await;
         let proxy = faults::FaultProxy::start(&engine.endpoint(), seed).await;
         let client = switchboard_devtools::engine::client_for(&proxy.endpoint);
         (Self::on(engine, client).await, proxy)
     }
 
-    async fn on(engine: Engine, client: aws_sdk_dynamodb::Client) -> Stack {
+    async fn on(engine: Db, client: aws_sdk_dynamodb::Client) -> Stack {
         switchboard_api::app::init_tracing();
         let table = format!("switchboard-{}", uuid::Uuid::new_v4().simple());
         schema::ensure_table(&engine.client(), &table).await.expect("table");
@@ -502,14 +531,12 @@ pub mod e2e {
         pub client: Client,
         pub port: u16,
         _watch: Watch,
-        _engine: switchboard_devtools::Engine,
+        _engine: super::Db,
     }
 
     impl Gateway {
         pub async fn start(table: &str, extra_env: &[(&str, &str)]) -> Gateway {
-            let engine = switchboard_devtools::Engine::start(switchboard_devtools::Storage::Memory, "127.0.0.1:0")
-                .await
-                .expect("engine");
+            let engine = super::Db::start().await;
             switchboard_devtools::schema::ensure_table(&engine.client(), table).await.expect("table");
             let port = free_port();
             let watch = start_watch(port, &engine.endpoint(), table, extra_env);
