@@ -68,15 +68,7 @@ async fn import_round(body: &str) -> (Duration, Duration, Duration) {
     }
     let floor = floor(&s, body).await;
     let t = Instant::now();
-    let r = s
-        .send_raw(
-            "POST",
-            &format!("/accounts/contoso:importNumbers?api-version={API_VERSION}"),
-            Some(&token(ADMIN)),
-            Some(body),
-            &[("content-type", "text/csv")],
-        )
-        .await;
+    let r = s.import_csv("contoso", body).await;
     let import = t.elapsed();
     assert_eq!(r.status, 200, "{:?}", r.body);
     let numbers: Vec<Value> = number_csv::parse("batched", body.as_bytes())
@@ -249,16 +241,7 @@ async fn bench_sync() -> String {
     f.consent(TENANT, &["GB"]).await;
     f.syncing_account("contoso", TENANT).await;
     for part in 0..TOTAL / ROWS {
-        let r = f
-            .stack
-            .send_raw(
-                "POST",
-                &format!("/accounts/contoso:importNumbers?api-version={API_VERSION}"),
-                Some(&token(ADMIN)),
-                Some(&oc_csv(part * ROWS, ROWS)),
-                &[("content-type", "text/csv")],
-            )
-            .await;
+        let r = f.stack.import_csv("contoso", &oc_csv(part * ROWS, ROWS)).await;
         assert_eq!(r.status, 200, "{:?}", r.body);
     }
     let (_, db_before) = proxy.counts();

@@ -46,21 +46,11 @@ struct Target {
 impl FaultProxy {
     /// Proxies to the engine at `engine` (its endpoint URL), faults seeded with `seed`.
     pub async fn start(engine: &str, seed: u64) -> FaultProxy {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
         let state: Shared =
             Arc::new(Mutex::new(ProxyState { rng: Some(fastrand::Rng::with_seed(seed)), ..Default::default() }));
         let target =
             Arc::new(Target { engine: engine.to_string(), http: reqwest::Client::new(), state: state.clone() });
-        let app = Router::new().fallback(forward).with_state(target);
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
+        let (endpoint, stop) = crate::serve(Router::new().fallback(forward).with_state(target)).await;
         FaultProxy { endpoint, state, _stop: stop }
     }
 

@@ -43,10 +43,7 @@ type Shared = Arc<Mutex<IdpState>>;
 impl Idp {
     /// Serves on a free loopback port; signs in `subject` with `roles` for `client_id`.
     pub async fn start(client_id: &str, subject: &str, roles: &[&str]) -> Idp {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
         let state = Arc::new(Mutex::new(IdpState {
-            base: url.clone(),
             client_id: client_id.into(),
             subject: subject.into(),
             roles: roles.iter().map(|r| r.to_string()).collect(),
@@ -57,14 +54,10 @@ impl Idp {
             .route("/authorize", get(authorize))
             .route("/token", post(token))
             .with_state(state.clone());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
+        let (url, stop) = crate::serve(app).await;
+        if let Ok(mut s) = state.lock() {
+            s.base = url.clone();
+        }
         Idp { url, state, _stop: stop }
     }
 

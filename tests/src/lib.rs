@@ -171,6 +171,12 @@ impl Stack {
     pub async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
         self.send(method, path, Some(&token(ADMIN)), body, &[]).await
     }
+
+    /// `POST /accounts/{account}:importNumbers` with a CSV body, as Admin.
+    pub async fn import_csv(&self, account: &str, body: &str) -> Reply {
+        let path = format!("/accounts/{account}:importNumbers?api-version={API_VERSION}");
+        self.send_raw("POST", &path, Some(&token(ADMIN)), Some(body), &[("content-type", "text/csv")]).await
+    }
 }
 
 fn build_request(
@@ -577,6 +583,21 @@ pub mod e2e {
 }
 
 pub mod faults;
+
+/// Serves `app` on a free loopback port until the returned sender is dropped; returns its URL.
+pub async fn serve(app: axum::Router) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    (url, stop)
+}
 pub mod idp;
 
 /// A real browser: Debian's headless Chromium driven through chromedriver (WebDriver), for the

@@ -7,17 +7,6 @@ use std::time::Duration;
 use switchboard_api::API_VERSION;
 use switchboard_tests::{csv_rows, full_account_body, token, Stack, ADMIN};
 
-async fn import(s: &Stack, account: &str, body: &str) -> switchboard_tests::Reply {
-    s.send_raw(
-        "POST",
-        &format!("/accounts/{account}:importNumbers?api-version={API_VERSION}"),
-        Some(&token(ADMIN)),
-        Some(body),
-        &[("content-type", "text/csv")],
-    )
-    .await
-}
-
 async fn export(s: &Stack, account: &str) -> Vec<u8> {
     let r = s.admin("GET", &format!("/accounts/{account}/numbers:export"), None).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
@@ -48,7 +37,7 @@ async fn account(s: &Stack, name: &str) {
 async fn an_export_reimports_unchanged_byte_for_byte() {
     let s = Stack::start().await;
     account(&s, "contoso").await;
-    let r = import(&s, "contoso", &csv_rows(0, 1000)).await;
+    let r = s.import_csv("contoso", &csv_rows(0, 1000)).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!((r.body["imported"].as_u64(), r.body["created"].as_u64()), (Some(1000), Some(1000)));
     assert_eq!(total(&s, "contoso").await, (1000, 334, 666));
@@ -59,7 +48,7 @@ async fn an_export_reimports_unchanged_byte_for_byte() {
     assert!(text
         .contains("+442070000003,contoso,hdr-3,true,assigned,CallingUserAssignment,InboundCalling;OutboundCalling,"));
 
-    let again = import(&s, "contoso", &text).await;
+    let again = s.import_csv("contoso", &text).await;
     assert_eq!(again.status, StatusCode::OK, "{:?}", again.body);
     assert_eq!((again.body["created"].as_u64(), again.body["updated"].as_u64()), (Some(0), Some(1000)));
     assert_eq!(export(&s, "contoso").await, first);
@@ -86,7 +75,7 @@ async fn a_bad_file_is_refused_whole_with_every_bad_row_named() {
     body =
         body.replace("+442070000006,hdr-6,true,assigned,CallingUserAssignment", "+442070000006,hdr-6,true,assigned,"); // line 8: usage
     body = body.replace("+442070000007,,,,,,true", "+442070000007,,,,,,maybe"); // line 9
-    let r = import(&s, "contoso", &body).await;
+    let r = s.import_csv("contoso", &body).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
     let targets: Vec<&str> =
         r.body["error"]["details"].as_array().unwrap().iter().map(|d| d["target"].as_str().unwrap()).collect();
@@ -101,7 +90,7 @@ async fn a_bad_file_is_refused_whole_with_every_bad_row_named() {
     assert_eq!(total(&s, "contoso").await, (0, 0, 0), "nothing of a refused file is written");
 
     // A file that parses but holds a number another account owns is refused the same way.
-    let r = import(&s, "contoso", &csv_rows(0, 10)).await;
+    let r = s.import_csv("contoso", &csv_rows(0, 10)).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
     assert_eq!(r.body["error"]["details"][0]["target"], "line 7: telephoneNumber");
     assert!(r.body["error"]["details"][0]["message"].as_str().unwrap().contains("fabrikam"));
@@ -148,7 +137,7 @@ async fn a_failure_mid_import_rolls_back_what_was_written() {
     // Another account claims the file's last number while the import is writing.
     let last = "+442070001999";
     let file = csv_rows(0, 2000);
-    let (r, ()) = tokio::join!(import(&s, "contoso", &file), async {
+    let (r, ()) = tokio::join!(s.import_csv("contoso", &file), async {
         until_writing(&s).await;
         let r = s
             .admin(
@@ -166,7 +155,7 @@ async fn a_failure_mid_import_rolls_back_what_was_written() {
     assert_eq!(after.body, before.body);
     assert_eq!(after.header("etag"), before.header("etag"), "the very item that was there is back");
     // The account's import slot is free again.
-    let r = import(&s, "contoso", &csv_rows(5000, 10)).await;
+    let r = s.import_csv("contoso", &csv_rows(5000, 10)).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
 }
 
@@ -193,7 +182,7 @@ async fn an_import_whose_writer_dies_is_rolled_back_by_the_next_one() {
     assert!(half > 1 && half < 3000, "the writer died part-way ({half} numbers)");
 
     // While its lease runs, the account's import slot stays taken.
-    let r = import(&s, "contoso", &csv_rows(5000, 10)).await;
+    let r = s.import_csv("contoso", &csv_rows(5000, 10)).await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "ImportInProgress"));
 
     // The sync's recovery (here with the lease already over) restores the account.
@@ -204,5 +193,5 @@ async fn an_import_whose_writer_dies_is_rolled_back_by_the_next_one() {
     assert_eq!((after.body.clone(), after.header("etag")), (before.body.clone(), before.header("etag")));
     let listed = s.admin("GET", "/accounts/contoso/numbers?countRecords=true", None).await;
     assert_eq!(listed.header("x-ms-record-count"), Some("1"));
-    assert_eq!(import(&s, "contoso", &csv_rows(5000, 10)).await.status, StatusCode::OK);
+    assert_eq!(s.import_csv("contoso", &csv_rows(5000, 10)).await.status, StatusCode::OK);
 }

@@ -7,9 +7,8 @@ use lambda_http::http::StatusCode;
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 
-use switchboard_api::API_VERSION;
 use switchboard_tests::faults::Faults;
-use switchboard_tests::{csv_rows, dr_number, full_account_body, token, Reply, Stack, ADMIN};
+use switchboard_tests::{csv_rows, dr_number, full_account_body, Reply, Stack};
 
 const SERVICES: [&str; 5] = [
     "teamsOperatorConnect",
@@ -18,17 +17,6 @@ const SERVICES: [&str; 5] = [
     "zoomPhoneCloudPeering",
     "azureOperatorCallProtection",
 ];
-
-async fn import(s: &Stack, account: &str, body: &str) -> Reply {
-    s.send_raw(
-        "POST",
-        &format!("/accounts/{account}:importNumbers?api-version={API_VERSION}"),
-        Some(&token(ADMIN)),
-        Some(body),
-        &[("content-type", "text/csv")],
-    )
-    .await
-}
 
 fn assert_unavailable(r: &Reply, what: &str) {
     assert!(
@@ -113,7 +101,7 @@ async fn throttled_and_failing_writes_are_503_with_nothing_written() {
         assert_unavailable(&r, "number PUT");
         let batch = json!({"numbers": [dr_number("contoso", "+442071230002"), dr_number("contoso", "+442071230003")]});
         assert_unavailable(&s.admin("POST", "/accounts/contoso:createOrUpdateNumbers", Some(batch)).await, "batch");
-        assert_unavailable(&import(&s, "contoso", &csv_rows(0, 250)).await, "import");
+        assert_unavailable(&s.import_csv("contoso", &csv_rows(0, 250)).await, "import");
         assert_unavailable(
             &s.admin("PUT", "/accounts/contoso", Some(full_account_body("contoso"))).await,
             "account PUT",
@@ -131,7 +119,7 @@ async fn throttled_and_failing_writes_are_503_with_nothing_written() {
     assert_unavailable(&s.admin("GET", "/accounts/contoso", None).await, "GET");
     proxy.set(Faults::default());
     // The import slot was released: the same file goes through now.
-    assert_eq!(import(&s, "contoso", &csv_rows(0, 250)).await.status, StatusCode::OK);
+    assert_eq!(s.import_csv("contoso", &csv_rows(0, 250)).await.status, StatusCode::OK);
     check_invariants(&s, &["contoso"]).await;
     let (injected, _) = proxy.counts();
     assert!(injected > 0);
@@ -179,7 +167,7 @@ async fn random_faults_never_leave_a_broken_state() {
     }
     // Imports under faults too: each either lands whole or not at all.
     for (i, a) in accounts.iter().enumerate() {
-        let r = import(&s, a, &csv_rows(900_000 + i as u64 * 1000, 300)).await;
+        let r = s.import_csv(a, &csv_rows(900_000 + i as u64 * 1000, 300)).await;
         assert!(matches!(r.status.as_u16(), 200 | 503 | 429), "{:?}", r.body);
     }
     proxy.set(Faults::default());
