@@ -1,6 +1,6 @@
 //! Account operations.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 
 use switchboard_domain::provisioning::ProvisioningStatus;
 use switchboard_domain::{Account, DomainError, Service};
@@ -135,16 +135,8 @@ impl Repository {
         for s in Service::ALL.into_iter().filter(|s| !account.service_details.is_enabled(*s)) {
             conds.push(format!("(attribute_not_exists({pk}) OR {} = {zero_v})", p.path(keys::count_attr(s))));
         }
-        let update = Update::builder()
-            .table_name(self.table())
-            .set_key(Some(keys::account(&account.name)))
-            .update_expression(format!("SET {}{update}", sets.join(", ")))
-            .condition_expression(conds.join(" AND "))
-            .set_expression_attribute_names(p.names_opt())
-            .set_expression_attribute_values(p.values_opt())
-            .build()
-            .map_err(|e| StoreError::Backend(format!("building request: {e}")))?;
-        Ok(TransactWriteItem::builder().update(update).build())
+        let set = format!("SET {}{update}", sets.join(", "));
+        self.tx_update(keys::account(&account.name), set, Some(conds.join(" AND ")), &p)
     }
 
     /// Deletes an account. With `delete_numbers`, its numbers go first (the account is marked
@@ -186,16 +178,9 @@ impl Repository {
                 p.path(TOTAL),
                 p.value(zero())
             );
-            let delete = Delete::builder()
-                .table_name(self.table())
-                .set_key(Some(keys::account(name)))
-                .condition_expression(cond)
-                .set_expression_attribute_names(p.names_opt())
-                .set_expression_attribute_values(p.values_opt())
-                .build()
-                .map_err(|e| StoreError::Backend(format!("building request: {e}")))?;
+            let delete = self.tx_delete(keys::account(name), Some(cond), &p)?;
             let scope = Scope { tenant: before.teams_tenant_id().map(str::to_string), ..Scope::account(name) };
-            let mut actions = vec![TransactWriteItem::builder().delete(delete).build()];
+            let mut actions = vec![delete];
             actions.extend(self.audit_action(
                 "accounts.delete",
                 scope,

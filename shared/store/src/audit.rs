@@ -2,7 +2,7 @@
 //! and listed by account, number, actor and time.
 
 use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use serde::Serialize;
 use serde_json::Value;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -13,6 +13,7 @@ use switchboard_domain::DomainError;
 
 use crate::batch::Item;
 use crate::error::StoreError;
+use crate::expr::Placeholders;
 use crate::keys::{self, DOC, EXPIRES_AT};
 use crate::paging::{AuditScope, Listing, Page, PageRequest};
 use crate::{item, Repository};
@@ -127,12 +128,7 @@ impl Repository {
         item.insert(DOC.into(), item::to_doc(&event)?);
         let expires = ms / 1000 + self.audit_retention_days * 24 * 3600;
         item.insert(EXPIRES_AT.into(), AttributeValue::N(expires.to_string()));
-        let put = Put::builder()
-            .table_name(self.table())
-            .set_item(Some(item))
-            .build()
-            .map_err(|e| StoreError::Backend(format!("building request: {e}")))?;
-        Ok(Some(TransactWriteItem::builder().put(put).build()))
+        self.tx_put(item, None, &Placeholders::default()).map(Some)
     }
 
     /// A page of audit events, newest first.

@@ -1,13 +1,14 @@
 //! Civic addresses: a per-tenant mirror of the enterprise's emergency addresses, read through an
 //! account (which names the tenant).
 
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::TransactWriteItem;
 use std::collections::HashMap;
 
 use switchboard_domain::civic::CivicAddress;
 
 use crate::audit::{Entity, Scope};
 use crate::error::StoreError;
+use crate::expr::Placeholders;
 use crate::keys;
 use crate::paging::{Listing, Page, PageRequest};
 use crate::{item, new_etag, Repository, Stored};
@@ -65,7 +66,6 @@ impl Repository {
         let mut changes = AddressChanges::default();
         // Each write with what the address was before and after, for the audit trail.
         let mut writes: Vec<(TransactWriteItem, Entity)> = Vec::new();
-        let building = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Backend(e.to_string());
         for a in pulled {
             let old = before.get(&a.id);
             match old {
@@ -73,27 +73,13 @@ impl Repository {
                 Some(_) => changes.changed.push(a.id.clone()),
                 None => changes.added.push(a.id.clone()),
             }
-            let put = Put::builder()
-                .table_name(self.table())
-                .set_item(Some(item::civic_item(tenant, a, &new_etag())?))
-                .build()
-                .map_err(building)?;
-            writes.push((
-                TransactWriteItem::builder().put(put).build(),
-                Entity::new("civicAddress", &a.id, old, Some(a)),
-            ));
+            let put = self.tx_put(item::civic_item(tenant, a, &new_etag())?, None, &Placeholders::default())?;
+            writes.push((put, Entity::new("civicAddress", &a.id, old, Some(a))));
         }
         for (id, old) in before.iter().filter(|(id, _)| !pulled.iter().any(|a| &a.id == *id)) {
             changes.removed.push(id.clone());
-            let del = Delete::builder()
-                .table_name(self.table())
-                .set_key(Some(keys::civic_address(tenant, id)))
-                .build()
-                .map_err(building)?;
-            writes.push((
-                TransactWriteItem::builder().delete(del).build(),
-                Entity::new("civicAddress", id, Some(old), None),
-            ));
+            let del = self.tx_delete(keys::civic_address(tenant, id), None, &Placeholders::default())?;
+            writes.push((del, Entity::new("civicAddress", id, Some(old), None)));
         }
         // A mirror of upstream data: no conditions, last writer wins; each chunk with its audit event.
         let scope = Scope { tenant: Some(tenant.to_string()), ..Default::default() };

@@ -8,7 +8,7 @@
 //! next import of the account, or the next sync run, rolls it back. No response ever reports a
 //! partly written file as imported.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -54,10 +54,6 @@ fn now_ms() -> u64 {
 
 fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
-}
-
-fn build_err(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(format!("building request: {e}"))
 }
 
 /// One number a chunk wrote: the tag it wrote it with, and the item it replaced.
@@ -245,8 +241,7 @@ impl Repository {
         item.insert(ENTRIES.into(), AttributeValue::L(entries.iter().map(Entry::to_attr).collect()));
         let expires = (now_ms() / 1000) + JOURNAL_TTL.as_secs();
         item.insert(EXPIRES_AT.into(), AttributeValue::N(expires.to_string()));
-        let put = Put::builder().table_name(self.table()).set_item(Some(item)).build().map_err(build_err)?;
-        Ok(TransactWriteItem::builder().put(put).build())
+        self.tx_put(item, None, &Placeholders::default())
     }
 
     /// Deletes the head: from here on the import is done.
@@ -341,17 +336,7 @@ impl Repository {
             let adding: Vec<Service> = Service::ALL.into_iter().filter(|svc| delta.get(*svc) > 0).collect();
             actions.push(self.counter_action(account, &delta, total, &adding)?);
             actions.extend(self.audit_action("numbers.importRollback", import_scope(account, id), changed)?);
-            actions.push(
-                TransactWriteItem::builder()
-                    .delete(
-                        aws_sdk_dynamodb::types::Delete::builder()
-                            .table_name(self.table())
-                            .set_key(Some(journal_key.clone()))
-                            .build()
-                            .map_err(build_err)?,
-                    )
-                    .build(),
-            );
+            actions.push(self.tx_delete(journal_key.clone(), None, &Placeholders::default())?);
             if self.transact(actions).await? {
                 return Ok(());
             }
@@ -363,15 +348,7 @@ impl Repository {
     fn restore_action(&self, before: Item, written: &str) -> Result<TransactWriteItem, StoreError> {
         let mut p = Placeholders::default();
         let cond = format!("{} = {}", p.path(ETAG), p.value(s(written)));
-        let put = Put::builder()
-            .table_name(self.table())
-            .set_item(Some(before))
-            .condition_expression(cond)
-            .set_expression_attribute_names(p.names_opt())
-            .set_expression_attribute_values(p.values_opt())
-            .build()
-            .map_err(build_err)?;
-        Ok(TransactWriteItem::builder().put(put).build())
+        self.tx_put(before, Some(cond), &p)
     }
 
     /// Rolls back every import whose writer has been gone longer than `stale_after` (the sync

@@ -17,6 +17,7 @@ mod numbers;
 mod repeatability;
 mod rfis;
 mod syncstate;
+mod tx;
 
 pub use audit::AuditQuery;
 pub use civic::AddressChanges;

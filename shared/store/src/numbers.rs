@@ -2,7 +2,7 @@
 //! account's counters in the same transaction, so `numberCount` is never out of step.
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use std::collections::HashMap;
 
 use switchboard_domain::provisioning::ProvisioningStatus;
@@ -14,7 +14,7 @@ use crate::error::{not_found_account, not_found_number, StoreError};
 use crate::expr::Placeholders;
 use crate::keys::{self, DELETING, DOC, ETAG, PK, TOTAL};
 use crate::paging::{Listing, Page, PageRequest};
-use crate::syncstate::{release_put, PendingRelease};
+use crate::syncstate::PendingRelease;
 use crate::{item, new_etag, Precondition, Repository, Stored, Written};
 
 /// Numbers per transaction: the 100-action limit less the account's counters and the audit event.
@@ -24,10 +24,6 @@ const NUMBERS_PER_TX: usize = 98;
 const DELETES_PER_TX: usize = 49;
 /// Retries when concurrent writers collide on the same items.
 const MAX_ATTEMPTS: usize = 8;
-
-fn build_err(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(format!("building request: {e}"))
-}
 
 /// The account as a number write needs it.
 pub(crate) struct Owner {
@@ -151,34 +147,11 @@ impl Repository {
         }
         let cond = conds.join(" AND ");
         let key = keys::account(account);
-        Ok(if adds.is_empty() {
-            TransactWriteItem::builder()
-                .condition_check(
-                    ConditionCheck::builder()
-                        .table_name(self.table())
-                        .set_key(Some(key))
-                        .condition_expression(cond)
-                        .set_expression_attribute_names(p.names_opt())
-                        .set_expression_attribute_values(p.values_opt())
-                        .build()
-                        .map_err(build_err)?,
-                )
-                .build()
+        if adds.is_empty() {
+            self.tx_check(key, cond, &p)
         } else {
-            TransactWriteItem::builder()
-                .update(
-                    Update::builder()
-                        .table_name(self.table())
-                        .set_key(Some(key))
-                        .update_expression(format!("ADD {}", adds.join(", ")))
-                        .condition_expression(cond)
-                        .set_expression_attribute_names(p.names_opt())
-                        .set_expression_attribute_values(p.values_opt())
-                        .build()
-                        .map_err(build_err)?,
-                )
-                .build()
-        })
+            self.tx_update(key, format!("ADD {}", adds.join(", ")), Some(cond), &p)
+        }
     }
 
     /// A put of `n` that only succeeds if the stored item is still the one we read.
@@ -193,35 +166,13 @@ impl Repository {
             Some(e) => format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(e.to_string()))),
             None => format!("attribute_not_exists({})", p.path(PK)),
         };
-        Ok(TransactWriteItem::builder()
-            .put(
-                Put::builder()
-                    .table_name(self.table())
-                    .set_item(Some(item::number_item(n, etag)?))
-                    .condition_expression(cond)
-                    .set_expression_attribute_names(p.names_opt())
-                    .set_expression_attribute_values(p.values_opt())
-                    .build()
-                    .map_err(build_err)?,
-            )
-            .build())
+        self.tx_put(item::number_item(n, etag)?, Some(cond), &p)
     }
 
     pub(crate) fn delete_action(&self, tn: &str, expected: &str) -> Result<TransactWriteItem, StoreError> {
         let mut p = Placeholders::default();
         let cond = format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(expected.to_string())));
-        Ok(TransactWriteItem::builder()
-            .delete(
-                Delete::builder()
-                    .table_name(self.table())
-                    .set_key(Some(keys::number(tn)))
-                    .condition_expression(cond)
-                    .set_expression_attribute_names(p.names_opt())
-                    .set_expression_attribute_values(p.values_opt())
-                    .build()
-                    .map_err(build_err)?,
-            )
-            .build())
+        self.tx_delete(keys::number(tn), Some(cond), &p)
     }
 
     /// Runs a transaction. `Ok(true)`: committed; `Ok(false)`: a condition failed or another
@@ -292,7 +243,7 @@ impl Repository {
             let owner = self.get_account_item(account).await?.map(|i| item::account(&i)).transpose()?;
             let mut actions = vec![self.delete_action(tn, &etag)?, self.counter_action(account, &delta, -1, &[])?];
             if let Some(r) = release_for(owner.as_ref().map(|o| &o.value), &number) {
-                actions.push(release_put(self.table(), &r)?);
+                actions.push(self.release_put(&r)?);
             }
             let changed = Entity::number(tn, Some(&existing), None);
             actions.extend(self.audit_action("numbers.delete", Scope::account(account), vec![changed])?);
@@ -416,7 +367,7 @@ impl Repository {
                 delta.sub(&number.counts());
                 actions.push(self.delete_action(tn, &item::etag(i).unwrap_or_default())?);
                 if let Some(r) = release_for(Some(owner), &number) {
-                    actions.push(release_put(self.table(), &r)?);
+                    actions.push(self.release_put(&r)?);
                 }
                 changed.push(Entity::number(tn, Some(i), None));
             }

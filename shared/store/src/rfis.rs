@@ -1,7 +1,7 @@
 //! Requests for information (consents): mirrored from the backend by the sync; the API may only
 //! change the relationship, which then waits in the sync's queue.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use switchboard_domain::rfi::{self, RequestForInformation};
 use switchboard_domain::ProvisioningStatus;
@@ -46,14 +46,7 @@ impl Repository {
             Some(c) => format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(c.etag.clone()))),
             None => format!("attribute_not_exists({})", p.path(PK)),
         };
-        let put = Put::builder()
-            .table_name(self.table())
-            .set_item(Some(item::rfi_item(rfi, &etag)?))
-            .condition_expression(cond)
-            .set_expression_attribute_names(p.names_opt())
-            .set_expression_attribute_values(p.values_opt())
-            .build()
-            .map_err(|e| StoreError::Backend(format!("building request: {e}")))?;
+        let put = self.tx_put(item::rfi_item(rfi, &etag)?, Some(cond), &p)?;
         let scope = Scope {
             account: rfi.account_name.clone(),
             tenant: Some(rfi.tenant_id.clone()),
@@ -61,7 +54,7 @@ impl Repository {
             ..Default::default()
         };
         let changed = Entity::new("requestForInformation", &rfi.tenant_id, current.map(|c| &c.value), Some(rfi));
-        let mut actions = vec![TransactWriteItem::builder().put(put).build()];
+        let mut actions = vec![put];
         actions.extend(self.audit_action(operation, scope, vec![changed])?);
         Ok(self.transact(actions).await?.then_some(etag))
     }

@@ -71,10 +71,6 @@ pub fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
-fn build_err(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(format!("building request: {e}"))
-}
-
 impl Repository {
     /// Takes the sync lease if it is free, expired or already ours.
     pub async fn acquire_lease(&self, owner: &str, ttl_secs: u64) -> Result<bool, StoreError> {
@@ -272,15 +268,7 @@ impl Repository {
     async fn replace_number_if(&self, before: &Number, n: &Number, expected: &str) -> Result<bool, StoreError> {
         let mut p = Placeholders::default();
         let cond = format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(expected.into())));
-        let put = aws_sdk_dynamodb::types::Put::builder()
-            .table_name(self.table())
-            .set_item(Some(item::number_item(n, &new_etag())?))
-            .condition_expression(cond)
-            .set_expression_attribute_names(p.names_opt())
-            .set_expression_attribute_values(p.values_opt())
-            .build()
-            .map_err(build_err)?;
-        let mut actions = vec![aws_sdk_dynamodb::types::TransactWriteItem::builder().put(put).build()];
+        let mut actions = vec![self.tx_put(item::number_item(n, &new_etag())?, Some(cond), &p)?];
         let changed = Entity::new("number", &n.telephone_number, Some(before), Some(n));
         actions.extend(self.audit_action("sync.numberResult", Scope::account(&n.account_name), vec![changed])?);
         self.transact(actions).await
@@ -318,35 +306,20 @@ impl Repository {
             p.path(GSI3SK)
         );
         let cond = format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(expected.into())));
-        let update = aws_sdk_dynamodb::types::Update::builder()
-            .table_name(self.table())
-            .set_key(Some(keys::account(name)))
-            .update_expression(update)
-            .condition_expression(cond)
-            .set_expression_attribute_names(p.names_opt())
-            .set_expression_attribute_values(p.values_opt())
-            .build()
-            .map_err(build_err)?;
-        let mut actions = vec![aws_sdk_dynamodb::types::TransactWriteItem::builder().update(update).build()];
+        let mut actions = vec![self.tx_update(keys::account(name), update, Some(cond), &p)?];
         actions.extend(self.audit_action("sync.accountStatus", Scope::account(name), vec![changed])?);
         self.transact(actions).await
     }
 }
 
-/// A release tombstone as a transaction action: written with the number's delete so a synced
-/// number deleted here is released upstream even if the process stops right after.
-pub(crate) fn release_put(
-    table: &str,
-    r: &PendingRelease,
-) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
-    let item = item::record_item(keys::release(&r.tenant_id, &r.telephone_number), r)?;
-    Ok(aws_sdk_dynamodb::types::TransactWriteItem::builder()
-        .put(
-            aws_sdk_dynamodb::types::Put::builder()
-                .table_name(table)
-                .set_item(Some(item))
-                .build()
-                .map_err(build_err)?,
-        )
-        .build())
+impl Repository {
+    /// A release tombstone as a transaction action: written with the number's delete so a synced
+    /// number deleted here is released upstream even if the process stops right after.
+    pub(crate) fn release_put(
+        &self,
+        r: &PendingRelease,
+    ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
+        let item = item::record_item(keys::release(&r.tenant_id, &r.telephone_number), r)?;
+        self.tx_put(item, None, &Placeholders::default())
+    }
 }
