@@ -443,7 +443,8 @@ pub mod e2e {
 
     pub const V: &str = "api-version=2024-02-29-preview";
 
-    pub struct Watch(Child);
+    /// `cargo lambda watch` and the file its output goes to.
+    pub struct Watch(Child, PathBuf);
 
     impl Drop for Watch {
         fn drop(&mut self) {
@@ -451,6 +452,15 @@ pub mod e2e {
             let _ = Command::new("kill").args(["--", &format!("-{}", self.0.id())]).status();
             let _ = self.0.kill();
             let _ = self.0.wait();
+            // A failed test shows what the functions logged last (CI keeps only the test output).
+            if std::thread::panicking() {
+                let log = std::fs::read_to_string(&self.1).unwrap_or_default();
+                let lines: Vec<&str> = log.lines().collect();
+                eprintln!("--- last lines of {} ---", self.1.display());
+                for line in &lines[lines.len().saturating_sub(40)..] {
+                    eprintln!("{line}");
+                }
+            }
         }
     }
 
@@ -469,7 +479,8 @@ pub mod e2e {
     pub fn start_watch(port: u16, endpoint: &str, table: &str, extra_env: &[(&str, &str)]) -> Watch {
         let bin = cargo_lambda();
         assert!(bin.exists(), "cargo-lambda not found at {} (run scripts/test, or set CARGO_LAMBDA)", bin.display());
-        let log = std::fs::File::create(std::env::temp_dir().join(format!("switchboard-watch-{port}.log"))).unwrap();
+        let log_path = std::env::temp_dir().join(format!("switchboard-watch-{port}.log"));
+        let log = std::fs::File::create(&log_path).unwrap();
         let mut cmd = Command::new(bin);
         cmd.current_dir(root())
             .args(["lambda", "watch", "--ignore-changes", "-A", "127.0.0.1", "-P", &port.to_string()])
@@ -488,7 +499,7 @@ pub mod e2e {
             use std::os::unix::process::CommandExt;
             cmd.process_group(0);
         }
-        Watch(cmd.spawn().expect("start cargo lambda watch"))
+        Watch(cmd.spawn().expect("start cargo lambda watch"), log_path)
     }
 
     pub struct Client {
@@ -793,20 +804,38 @@ pub mod browser {
                 "const r = [...document.querySelectorAll('[data-testid=\"{table}-table\"] [data-testid=row]')].find(r => r.dataset.key === {key}); const c = r && r.querySelector('[data-testid=\"cell-{field}\"]'); return c ? c.textContent.trim() : null",
                 key = json!(key)
             );
-            self.js(&script)
-                .await
-                .as_str()
-                .unwrap_or_else(|| panic!("no cell {field} in {table} row {key}"))
-                .to_string()
+            match self.js(&script).await.as_str() {
+                Some(text) => text.to_string(),
+                None => panic!("no cell {field} in {table} row {key}; the page: {}", self.describe(table).await),
+            }
         }
 
         /// Clicks something inside the row with `key`: a test id such as `row-select` or `account-delete`.
+        /// Waits for the row (a list may still be re-rendering); if it never shows, the panic
+        /// describes the page and a screenshot is saved as `failure-<table>.png`.
         pub async fn click_in_row(&self, table: &str, key: &str, id: &str) {
             let script = format!(
                 "const r = [...document.querySelectorAll('[data-testid=\"{table}-table\"] [data-testid=row]')].find(r => r.dataset.key === {key}); const e = r && r.querySelector('[data-testid=\"{id}\"]'); if (!e) return false; e.scrollIntoView({{block: 'center'}}); e.click(); return true",
                 key = json!(key)
             );
-            assert_eq!(self.js(&script).await, json!(true), "no {id} in {table} row {key}");
+            let deadline = Instant::now() + WAIT;
+            while self.js(&script).await != json!(true) {
+                if Instant::now() > deadline {
+                    if let Ok(png) = self.client.screenshot().await {
+                        let _ = std::fs::write(self.artifacts.join(format!("failure-{table}.png")), png);
+                    }
+                    panic!("no {id} in {table} row {key}; the page: {}", self.describe(table).await);
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+
+        /// What the page shows, for a failure message: URL, ready marker, flash, pager and rows.
+        pub async fn describe(&self, table: &str) -> Value {
+            let script = format!(
+                "const t = (id) => {{ const e = document.querySelector(`[data-testid=\"${{id}}\"]`); return e ? e.textContent.trim() : null; }}; const rows = [...document.querySelectorAll('[data-testid=\"{table}-table\"] tbody tr')]; return {{url: location.href, ready: document.body.dataset.ready || null, flash: t('flash'), pageInfo: t('page-info'), rows: rows.length, firstRows: rows.slice(0, 8).map(r => r.dataset.key || r.textContent.trim())}}"
+            );
+            self.js(&script).await
         }
 
         /// Saves a screenshot as the next numbered artifact.
