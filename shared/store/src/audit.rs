@@ -1,10 +1,14 @@
 //! Audit events: built here, written by each write path in the same transaction as its change,
 //! and listed by account, number, actor and time.
 
-use aws_sdk_dynamodb::primitives::{DateTime, DateTimeFormat};
+use aws_sdk_dynamodb::primitives::{Blob, DateTime, DateTimeFormat};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use flate2::read::DeflateDecoder;
+use flate2::write::DeflateEncoder;
+use flate2::Compression;
 use serde::Serialize;
 use serde_json::Value;
+use std::io::{Read, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use switchboard_domain::audit::{diff, AuditEvent, EntityChange};
@@ -14,7 +18,7 @@ use switchboard_domain::DomainError;
 use crate::batch::Item;
 use crate::error::StoreError;
 use crate::expr::Placeholders;
-use crate::keys::{self, DOC, EXPIRES_AT};
+use crate::keys::{self, CHANGES, DOC, EXPIRES_AT};
 use crate::paging::{AuditScope, Listing, Page, PageRequest};
 use crate::{item, Repository};
 
@@ -125,7 +129,7 @@ impl Repository {
         let sort = keys::audit_sort(ms, &id);
         let mut item = keys::audit_event(&day_of(ms), &sort);
         item.extend(keys::audit_index(scope.account.as_deref(), scope.tenant.as_deref(), &ctx.actor.key(), &sort));
-        item.insert(DOC.into(), item::to_doc(&event)?);
+        item.extend(stored(event)?);
         let expires = ms / 1000 + self.audit_retention_days * 24 * 3600;
         item.insert(EXPIRES_AT.into(), AttributeValue::N(expires.to_string()));
         self.tx_put(item, None, &Placeholders::default()).map(Some)
@@ -189,6 +193,67 @@ impl Repository {
         }
         let listing =
             Listing::Audit { scope, from: keys::audit_sort_bound(from, false), to: keys::audit_sort_bound(to, true) };
-        self.query_page(&listing, &req).await?.map(|i| item::record(&i))
+        self.query_page(&listing, &req).await?.map(|i| from_stored(&i))
+    }
+}
+
+/// An event's attributes: the doc holds what listings filter on (actor, operation, numbers);
+/// the entity changes, nearly all of an event's bytes, are deflated JSON beside it. A
+/// transaction's event covers up to 98 numbers, every field of each when they are new: as a
+/// DynamoDB map that is far more to encode, send and store than the numbers themselves, and it
+/// could pass the 400 KB item limit.
+fn stored(mut event: AuditEvent) -> Result<Item, StoreError> {
+    let entities = std::mem::take(&mut event.entities);
+    let json = serde_json::to_vec(&entities).map_err(|e| StoreError::Backend(format!("encoding changes: {e}")))?;
+    let mut z = DeflateEncoder::new(Vec::with_capacity(json.len() / 4), Compression::fast());
+    let deflated = z.write_all(&json).and_then(|_| z.finish());
+    let deflated = deflated.map_err(|e| StoreError::Backend(format!("deflating changes: {e}")))?;
+    Ok(Item::from([(DOC.into(), item::to_doc(&event)?), (CHANGES.into(), AttributeValue::B(Blob::new(deflated)))]))
+}
+
+fn from_stored(i: &Item) -> Result<AuditEvent, StoreError> {
+    let mut event: AuditEvent = item::record(i)?;
+    if let Some(blob) = i.get(CHANGES).and_then(|v| v.as_b().ok()) {
+        let mut json = Vec::new();
+        DeflateDecoder::new(blob.as_ref())
+            .read_to_end(&mut json)
+            .map_err(|e| StoreError::Backend(format!("inflating changes: {e}")))?;
+        event.entities =
+            serde_json::from_slice(&json).map_err(|e| StoreError::Backend(format!("decoding changes: {e}")))?;
+    }
+    Ok(event)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchboard_domain::audit::{Actor, Change};
+
+    #[test]
+    fn an_event_reads_back_as_it_was_stored() {
+        let event = AuditEvent {
+            id: "e1".into(),
+            time: "2026-11-27T09:30:00Z".into(),
+            actor: Actor {
+                subject: "alice".into(),
+                app_id: Some("bss".into()),
+                roles: vec!["ProvisioningAPI.Admin".into()],
+            },
+            operation: "numbers.import".into(),
+            account_name: Some("contoso".into()),
+            tenant_id: None,
+            telephone_numbers: vec!["+15105850000".into()],
+            entities: vec![EntityChange {
+                kind: "number".into(),
+                id: "+15105850000".into(),
+                changes: vec![Change { field: "configuration.usage".into(), before: None, after: Some("x".into()) }],
+            }],
+            ticket_id: None,
+            correlation_id: Some("c".into()),
+            request_id: Some("r".into()),
+        };
+        let item = stored(event.clone()).unwrap();
+        assert!(item[DOC].as_m().unwrap().contains_key("telephoneNumbers"), "listings filter on the doc");
+        assert_eq!(from_stored(&item).unwrap(), event);
     }
 }

@@ -46,7 +46,7 @@
 //! | sync: open orders, releases      | Query `ORDERS`, Query `RELEASES`                                        |
 //! | sync: one run at a time          | conditional put of `SYNC#LEASE` (free, expired, or ours)                |
 //! | CSV import (≤10,000 numbers)     | BatchGetItem of the numbers; conditional put of `IMPORT#<name>`/`I` (one import per account); TransactWriteItems of 97 numbers + counter update + journal item holding their previous items; delete `I` to commit |
-//! | audit: write an event            | a Put in the same TransactWriteItems as the change it records                             |
+//! | audit: write an event            | a Put in the same TransactWriteItems as the change it records; `doc` holds what listings filter on, `changes` the deflated before/after |
 //! | audit: by account (and number)   | Query GSI1 `AUDITA#<account>` `GSI1SK BETWEEN <from> AND <to>`, newest first; a number adds `contains(telephoneNumbers, :tn)` |
 //! | audit: by actor / by day         | Query GSI2 `AUDITBY#<actor>` / Query `AUDIT#<day>`, `BETWEEN` the times                   |
 //! | repeatable request (retry)       | conditional put of `REQ#<caller>#<id>` (absent, expired or abandoned), else GetItem for the first response; TTL `expiresAt` after 24 h |
@@ -86,6 +86,8 @@ pub const EXPIRES_AT: &str = "expiresAt";
 /// Attributes beside the keys.
 pub const DOC: &str = "doc";
 pub const ETAG: &str = "etag";
+/// An audit event's entity changes: deflated JSON (they are most of an event's bytes).
+pub const CHANGES: &str = "changes";
 /// A number's owning account (top level, so conditions can test it cheaply).
 pub const ACCT: &str = "acct";
 /// Set while an account is being deleted with its numbers; number writes refuse it.
