@@ -18,7 +18,7 @@ use crate::syncstate::PendingRelease;
 use crate::{item, new_etag, Precondition, Repository, Stored, Written};
 
 /// Numbers per transaction: the 100-action limit less the account's counters and the audit event.
-const NUMBERS_PER_TX: usize = 98;
+pub(crate) const NUMBERS_PER_TX: usize = 98;
 /// Numbers per delete transaction: each may carry a release tombstone, plus the counters and
 /// the audit event.
 const DELETES_PER_TX: usize = 49;

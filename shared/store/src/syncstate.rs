@@ -1,9 +1,10 @@
 //! What the sync keeps between and during runs: the lease, open backend orders, releases still
 //! to send, run reports, the queue of pending items, and the results it writes back.
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 use switchboard_domain::number::AssignmentStatus;
 use switchboard_domain::{Account, ErrorDetail, Number, ProvisioningStatus};
@@ -13,11 +14,15 @@ use crate::batch::{self, Item};
 use crate::error::StoreError;
 use crate::expr::Placeholders;
 use crate::keys::{self, Queue, DOC, ETAG, GSI3PK, GSI3SK, PK};
+use crate::numbers::NUMBERS_PER_TX;
 use crate::paging::{Listing, Page, PageRequest};
 use crate::{item, new_etag, Repository, Stored};
 
-/// Conditional writes in flight at once when the sync writes results back.
+/// Transactions in flight at once when the sync writes results back.
 const WRITE_CONCURRENCY: usize = 16;
+
+/// A number before and after a sync result, and the tag it must still have.
+type Replacement = (Number, Number, String);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -250,28 +255,56 @@ impl Repository {
                 }
                 Some((before, n, etag))
             });
-            let outcomes: Vec<Result<bool, StoreError>> = stream::iter(writes.collect::<Vec<_>>())
-                .map(|(before, n, etag)| async move { self.replace_number_if(&before, &n, &etag).await })
+            // One transaction (and one audit event) per account's share of the chunk.
+            let mut by_account: BTreeMap<String, Vec<Replacement>> = BTreeMap::new();
+            for w in writes {
+                by_account.entry(w.1.account_name.clone()).or_default().push(w);
+            }
+            let groups = by_account
+                .into_values()
+                .flat_map(|g| g.chunks(NUMBERS_PER_TX).map(<[Replacement]>::to_vec).collect::<Vec<_>>());
+            let outcomes: Vec<Result<usize, StoreError>> = stream::iter(groups)
+                .map(|group| async move { self.replace_numbers_if(group).await })
                 .buffer_unordered(WRITE_CONCURRENCY)
                 .collect()
                 .await;
             for o in outcomes {
-                if o? {
-                    landed += 1;
-                }
+                landed += o?;
             }
         }
         Ok(landed)
     }
 
-    /// Replaces a number's item if its tag is still `expected` (counters unchanged: same services).
-    async fn replace_number_if(&self, before: &Number, n: &Number, expected: &str) -> Result<bool, StoreError> {
-        let mut p = Placeholders::default();
-        let cond = format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(expected.into())));
-        let mut actions = vec![self.tx_put(item::number_item(n, &new_etag())?, Some(cond), &p)?];
-        let changed = Entity::new("number", &n.telephone_number, Some(before), Some(n));
-        actions.extend(self.audit_action("sync.numberResult", Scope::account(&n.account_name), vec![changed])?);
-        self.transact(actions).await
+    /// Replaces one account's numbers whose tags are still as read, in one transaction. If any
+    /// changed meanwhile the transaction is cancelled whole; then each goes alone, so only the
+    /// changed ones are skipped. Returns how many landed.
+    async fn replace_numbers_if(&self, group: Vec<Replacement>) -> Result<usize, StoreError> {
+        if group.len() > 1 && self.transact(self.replacements(&group)?).await? {
+            return Ok(group.len());
+        }
+        let mut landed = 0;
+        for one in group.chunks(1) {
+            if self.transact(self.replacements(one)?).await? {
+                landed += 1;
+            }
+        }
+        Ok(landed)
+    }
+
+    /// Conditional puts of `group` (counters unchanged: same services) and their audit event.
+    fn replacements(&self, group: &[Replacement]) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let mut actions = Vec::with_capacity(group.len() + 1);
+        let mut changed = Vec::with_capacity(group.len());
+        for (before, n, expected) in group {
+            let mut p = Placeholders::default();
+            let cond = format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(expected.clone())));
+            actions.push(self.tx_put(item::number_item(n, &new_etag())?, Some(cond), &p)?);
+            changed.push(Entity::new("number", &n.telephone_number, Some(before), Some(n)));
+        }
+        if let Some((_, n, _)) = group.first() {
+            actions.extend(self.audit_action("sync.numberResult", Scope::account(&n.account_name), changed)?);
+        }
+        Ok(actions)
     }
 
     /// Sets an account's sync status (and takes it out of the queue) if its tag is still `expected`.
