@@ -414,7 +414,7 @@ fn http_event(method: &str, route: &str, token: &str) -> Value {
 }
 
 async fn bench_coldstart() -> String {
-    const RUNS: usize = 5;
+    const RUNS: usize = 15;
     let release = switchboard_tests::e2e::root().join("target/release");
     let engine =
         switchboard_devtools::Engine::start(switchboard_devtools::Storage::Memory, "127.0.0.1:0").await.unwrap();
@@ -504,9 +504,10 @@ engine serving DynamoDB on loopback. The floor is a bare `lambda_runtime` functi
 memory is the process's peak RSS (VmHWM). Target: ≤ 2× the floor.\n\n\
 | Function | Cold start | × floor | Size | Peak RSS |\n|---|---|---|---|---|\n\
 | floor: `lambda-hello` | {} | 1.00 | {:.1} MiB | {:.1} MiB |\n{}\n\n\
-What a function does before its first answer beyond the floor: builds the DynamoDB client (credentials and \
-region from the environment), reads its configuration, checks the token and answers its event, which for \
-most routes is one or two requests to the engine.\n",
+What a function does before its first answer beyond the floor: loads the trusted root certificates and \
+builds the DynamoDB client (credentials and region from the environment), reads its configuration, checks the \
+token and answers its event, which for most routes is one or two requests to the engine. As in \
+`infra/template.yaml`, only `account-actions` and `sync` are given the backend service.\n",
         ms(floor),
         floor_size as f64 / 1_048_576.0,
         floor_rss as f64 / 1024.0,
@@ -550,6 +551,7 @@ async fn main() {
 
 /// Replaces the section starting with `heading` (up to the next `## `), or appends it.
 fn replace_section(doc: &str, heading: &str, section: &str) -> String {
+    let section = format!("{}\n\n", section.trim_end());
     match doc.find(heading) {
         Some(start) => {
             let rest = &doc[start + heading.len()..];
