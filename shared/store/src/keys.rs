@@ -45,6 +45,7 @@
 //! | sync: pending work               | Query GSI3 `PENDING` `begins_with(GSI3SK, N#|A#|R#)`, then BatchGetItem |
 //! | sync: open orders, releases      | Query `ORDERS`, Query `RELEASES`                                        |
 //! | sync: one run at a time          | conditional put of `SYNC#LEASE` (free, expired, or ours)                |
+//! | sync: number results             | BatchGetItem of the numbers, then per account TransactWriteItems of ≤98 puts conditional on each tag + one audit event (cancelled: one by one) |
 //! | CSV import (≤10,000 numbers)     | BatchGetItem of the numbers; conditional put of `IMPORT#<name>`/`I` (one import per account); TransactWriteItems of 97 numbers + counter update + journal item holding their previous items; delete `I` to commit |
 //! | audit: write an event            | a Put in the same TransactWriteItems as the change it records; `doc` holds what listings filter on, `changes` the deflated before/after |
 //! | audit: by account (and number)   | Query GSI1 `AUDITA#<account>` `GSI1SK BETWEEN <from> AND <to>`, newest first; a number adds `contains(telephoneNumbers, :tn)` |
