@@ -57,7 +57,7 @@ function referenceCell(event) {
   );
 }
 
-function render(ctx, query, crumbs, title, only = null) {
+function render(ctx, query, nav, title, only = null) {
   const view = listView(ctx, {
     name: 'audit',
     noun: 'event',
@@ -75,32 +75,29 @@ function render(ctx, query, crumbs, title, only = null) {
       { field: 'reference', label: 'Ticket / correlation / request', render: referenceCell },
     ],
   });
-  ctx.add(crumbs, h('h1', { testid: 'page-title' }, title), view.el);
+  ctx.add(nav, h('h1', { testid: 'page-title' }, title), view.el);
   return view.load();
+}
+
+/** Accounts › <account> › …`tail`. */
+function crumbs(account, tail) {
+  return h(
+    'nav',
+    { class: 'crumbs' },
+    h('a', { href: '#/accounts' }, 'Accounts'),
+    ' › ',
+    h('a', { href: href(['accounts', account, 'numbers']) }, account),
+    tail,
+  );
 }
 
 export function renderAccount(ctx) {
   const account = ctx.params.name;
-  const crumbs = h(
-    'nav',
-    { class: 'crumbs' },
-    h('a', { href: '#/accounts' }, 'Accounts'),
-    ' › ',
-    h('a', { href: href(['accounts', account, 'numbers']) }, account),
-    ' › History',
-  );
-  return render(ctx, { accountName: account }, crumbs, `History of ${account}`);
+  return render(ctx, { accountName: account }, crumbs(account, ' › History'), `History of ${account}`);
 }
 
 export function renderNumber(ctx) {
   const { name: account, tn } = ctx.params;
-  const crumbs = h(
-    'nav',
-    { class: 'crumbs' },
-    h('a', { href: '#/accounts' }, 'Accounts'),
-    ' › ',
-    h('a', { href: href(['accounts', account, 'numbers']) }, account),
-    ` › ${tn} › History`,
-  );
-  return render(ctx, { accountName: account, telephoneNumber: tn }, crumbs, `History of ${tn}`, tn);
+  const query = { accountName: account, telephoneNumber: tn };
+  return render(ctx, query, crumbs(account, ` › ${tn} › History`), `History of ${tn}`, tn);
 }
