@@ -5,7 +5,7 @@ use lambda_http::http::StatusCode;
 use serde::Serialize;
 
 use switchboard_domain::{DomainError, FieldError};
-use switchboard_store::StoreError;
+use switchboard_store::{Missing, StoreError};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ErrorBody {
@@ -122,9 +122,14 @@ impl From<switchboard_backend::BackendError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NotFound { what, id } => {
-                let target = if what == "account" { "accountName" } else { "telephoneNumber" };
-                ApiError::not_found(target, format!("{what} {id:?} was not found"))
+            StoreError::NotFound(missing) => {
+                let target = match &missing {
+                    Missing::Account(_) => "accountName",
+                    Missing::Number(_) => "telephoneNumber",
+                    Missing::RequestForInformation(_) => "tenantId",
+                    Missing::CivicAddress(_) => "civicAddressId",
+                };
+                ApiError::not_found(target, format!("{missing} was not found"))
             }
             StoreError::PreconditionFailed => Self::new(
                 StatusCode::PRECONDITION_FAILED,
@@ -143,6 +148,14 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Contention => {
                 Self::unavailable("Contention", "the resource changed concurrently too many times; retry")
+            }
+            StoreError::Rejected(detail) => {
+                tracing::warn!(%detail, "the database refused a request our checks let through");
+                ApiError::bad_request(
+                    "InvalidInput",
+                    "body",
+                    "the request holds a value the database can't store (too large or malformed); nothing was written",
+                )
             }
             StoreError::Backend(detail) => {
                 tracing::error!(%detail, "database error");

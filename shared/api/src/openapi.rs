@@ -9,8 +9,8 @@ use serde_json::{json, Map, Value};
 
 use switchboard_domain::audit::AuditEvent;
 use switchboard_domain::civic::{AvailableCapabilities, CapabilityPlans, CivicAddress};
-use switchboard_domain::rfi::{RelationshipStatus, RequestForInformation, MAX_TICKET_ID};
-use switchboard_domain::{Account, Number};
+use switchboard_domain::rfi::{RelationshipStatus, RequestForInformation};
+use switchboard_domain::{telephone, text, Account, Number};
 
 use crate::ops::actions::{Action, MAX_BATCH};
 use crate::paging::MAX_PAGE_SIZE;
@@ -78,11 +78,23 @@ fn list_params(filterable: bool) -> Vec<Value> {
     p
 }
 
+/// The longest value each path parameter takes (the same limits the handlers check).
+fn path_max(name: &str) -> usize {
+    match name {
+        "telephoneNumber" => telephone::MAX_LEN,
+        "tenantId" => text::MAX_TENANT_ID,
+        "civicAddressId" => text::MAX_ADDRESS_ID,
+        _ => text::MAX_NAME,
+    }
+}
+
 fn path_params(path: &str) -> Vec<Value> {
     path.split(['{', '}'])
         .skip(1)
         .step_by(2)
-        .map(|name| param(name, "path", true, json!({"type": "string", "minLength": 1}), name))
+        .map(|name| {
+            param(name, "path", true, json!({"type": "string", "minLength": 1, "maxLength": path_max(name)}), name)
+        })
         .collect()
 }
 
@@ -127,12 +139,12 @@ fn operations(gen: &mut SchemaGenerator) -> Vec<Operation> {
     let empty = json!({ "description": "Done" });
     let not_modified = json!({ "description": "Not modified (If-None-Match)" });
     let batch = json!({"type": "object", "required": ["numbers"], "properties": {"numbers": {"type": "array", "minItems": 1, "maxItems": MAX_BATCH, "items": number.clone()}}});
-    let ids = json!({"type": "object", "required": ["numbers"], "properties": {"numbers": {"type": "array", "minItems": 1, "maxItems": MAX_BATCH, "items": {"type": "object", "required": ["telephoneNumber"], "properties": {"telephoneNumber": {"type": "string"}}}}}});
+    let ids = json!({"type": "object", "required": ["numbers"], "properties": {"numbers": {"type": "array", "minItems": 1, "maxItems": MAX_BATCH, "items": {"type": "object", "required": ["telephoneNumber"], "properties": {"telephoneNumber": {"type": "string", "maxLength": telephone::MAX_LEN}}}}}});
     let import = json!({"type": "object", "required": ["importId", "imported", "created", "updated"], "properties": {"importId": {"type": "string"}, "imported": {"type": "integer"}, "created": {"type": "integer"}, "updated": {"type": "integer"}}});
     let csv = json!({"type": "string"});
     let status = schema::<RelationshipStatus>(gen);
     let patch = json!({"type": "object", "properties": {"customerRelationship": {"type": "object", "properties": {
-        "status": status, "comment": {"type": ["string", "null"]}, "ticketId": {"type": ["string", "null"], "maxLength": MAX_TICKET_ID}}}}});
+        "status": status, "comment": {"type": ["string", "null"], "maxLength": text::MAX_COMMENT}, "ticketId": {"type": ["string", "null"], "maxLength": text::MAX_TICKET_ID}}}}});
 
     let mut out = Vec::new();
     for r in ROUTES {

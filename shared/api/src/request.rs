@@ -5,7 +5,7 @@ use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
 
 use switchboard_domain::decode::{self, DecodeError};
-use switchboard_domain::{names, telephone};
+use switchboard_domain::{names, telephone, text};
 use switchboard_store::Precondition;
 
 use crate::error::ApiError;
@@ -61,6 +61,16 @@ pub fn telephone_number(req: &Request) -> Result<String, ApiError> {
     let tn = path_param(req, "telephoneNumber")?;
     telephone::validate("telephoneNumber", &tn)?;
     Ok(tn)
+}
+
+/// The `{civicAddressId}` path parameter, checked as the free text it is.
+pub fn civic_address_id(req: &Request) -> Result<String, ApiError> {
+    let id = path_param(req, "civicAddressId")?;
+    if id.is_empty() {
+        return Err(ApiError::bad_request("InvalidInput", "civicAddressId", "a civic address id can't be empty"));
+    }
+    text::check("civicAddressId", &id, text::MAX_ADDRESS_ID)?;
+    Ok(id)
 }
 
 /// A boolean query parameter (absent: `default`).

@@ -4,15 +4,17 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DomainError, Problems};
-use crate::names;
 use crate::provisioning::{ErrorDetail, ProvisioningStatus};
 use crate::service::{Service, ServiceCounts};
+use crate::{names, text};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Account {
+    #[schemars(length(min = 1, max = crate::text::MAX_NAME))]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = crate::text::MAX_CORRELATION_ID))]
     pub correlation_id: Option<String>,
     #[serde(default)]
     pub service_details: AccountServiceDetails,
@@ -28,6 +30,7 @@ pub struct Account {
 #[serde(rename_all = "camelCase")]
 pub struct AccountServiceDetails {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = crate::text::MAX_TENANT_ID))]
     pub teams_tenant_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub teams_operator_connect: Option<SyncedService>,
@@ -78,6 +81,7 @@ pub enum SubdomainStatus {
 #[serde(rename_all = "camelCase")]
 pub struct DirectRoutingConfiguration {
     pub call_screening: bool,
+    #[schemars(length(min = 1, max = 10))]
     pub subdomain: String,
     pub subdomain_tokens: SubdomainTokens,
 }
@@ -85,7 +89,9 @@ pub struct DirectRoutingConfiguration {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SubdomainTokens {
+    #[schemars(length(min = 1, max = crate::text::MAX_NAME))]
     pub region1_token: String,
+    #[schemars(length(min = 1, max = crate::text::MAX_NAME))]
     pub region2_token: String,
 }
 
@@ -171,6 +177,7 @@ impl Account {
                 format!("the body's name {:?} must equal the account name in the path {:?}", self.name, path_name),
             );
         }
+        p.check(text::check_opt("correlationId", self.correlation_id.as_deref(), text::MAX_CORRELATION_ID));
         let sd = &self.service_details;
         if let Some(t) = &sd.teams_tenant_id {
             p.check(names::tenant_id("serviceDetails.teamsTenantId", t));

@@ -14,6 +14,7 @@ pub mod provisioning;
 pub mod rfi;
 pub mod service;
 pub mod telephone;
+pub mod text;
 
 pub use account::{Account, AccountServiceDetails};
 pub use error::{DomainError, FieldError};

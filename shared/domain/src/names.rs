@@ -1,6 +1,7 @@
 //! Name-like fields: account names, custom SIP headers, DR subdomains and tokens, tenant ids.
 
 use crate::error::FieldError;
+use crate::text::MAX_NAME;
 
 fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == '-'
@@ -28,12 +29,12 @@ fn check_pattern(target: &str, value: &str, max: usize, extra: &[char], what: &s
 
 /// `^([A-Za-z0-9_-]+)$`, 1–100 characters, case-sensitive.
 pub fn account_name(target: &str, value: &str) -> Result<(), FieldError> {
-    check_pattern(target, value, 100, &[], "an account name")
+    check_pattern(target, value, MAX_NAME, &[], "an account name")
 }
 
 /// `^([A-Za-z0-9_-])+$`, 1–100 characters.
 pub fn custom_sip_header(target: &str, value: &str) -> Result<(), FieldError> {
-    check_pattern(target, value, 100, &[], "a custom SIP header value")
+    check_pattern(target, value, MAX_NAME, &[], "a custom SIP header value")
 }
 
 /// Direct Routing subdomain label: 1–10 of `[A-Za-z0-9_-]`.

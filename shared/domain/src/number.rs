@@ -6,12 +6,14 @@ use serde::{Deserialize, Serialize};
 use crate::error::{DomainError, Problems};
 use crate::provisioning::{ErrorDetail, ProvisioningStatus};
 use crate::service::{Service, ServiceCounts};
-use crate::{names, telephone};
+use crate::{names, telephone, text};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Number {
+    #[schemars(length(min = 2, max = crate::telephone::MAX_LEN))]
     pub telephone_number: String,
+    #[schemars(length(min = 1, max = crate::text::MAX_NAME))]
     pub account_name: String,
     pub service_details: NumberServiceDetails,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -28,6 +30,7 @@ pub struct Number {
 #[serde(rename_all = "camelCase")]
 pub struct NumberConfiguration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = crate::text::MAX_NAME))]
     pub custom_sip_header: Option<String>,
 }
 
@@ -99,14 +102,17 @@ pub struct TeamsNumberConfig {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub available_capabilities: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = crate::text::MAX_ADDRESS_ID))]
     pub civic_address_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = crate::text::MAX_ADDRESS_ID))]
     pub location_id: Option<String>,
     /// `false` forbids the enterprise from changing the address, so one must be given here.
     /// Omitted with no address given, the enterprise supplies it in the Teams Admin Center.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_tenant_address_update: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = crate::text::MAX_COUNTRY_CODE))]
     pub displayed_country_code: Option<String>,
 }
 
@@ -190,6 +196,12 @@ impl Number {
             );
         }
         let enabled = self.service_details.enabled();
+        if enabled.is_empty() {
+            p.add(
+                t("serviceDetails"),
+                "a number must enable at least one service (teamsOperatorConnect, teamsPhoneMobile, teamsDirectRouting, zoomPhoneCloudPeering or azureOperatorCallProtection)",
+            );
+        }
         if let Some(h) = self.configuration.as_ref().and_then(|c| c.custom_sip_header.as_deref()) {
             let target = t("configuration.customSipHeader");
             p.check(names::custom_sip_header(&target, h));
@@ -207,8 +219,12 @@ impl Number {
             (Service::TeamsOperatorConnect, &sd.teams_operator_connect),
             (Service::TeamsPhoneMobile, &sd.teams_phone_mobile),
         ] {
-            if let Some(svc) = svc.as_ref().filter(|s| s.enabled) {
-                check_teams(&mut p, &t(&format!("serviceDetails.{}", s.field())), svc);
+            let base = t(&format!("serviceDetails.{}", s.field()));
+            if let Some(svc) = svc.as_ref() {
+                check_teams_text(&mut p, &base, svc);
+                if svc.enabled {
+                    check_teams(&mut p, &base, svc);
+                }
             }
         }
         p.into_result()
@@ -230,6 +246,19 @@ impl Number {
     pub fn counts(&self) -> ServiceCounts {
         ServiceCounts::of(&self.service_details.enabled())
     }
+}
+
+/// The free text of a Teams service's configuration, enabled or not: it is stored either way.
+fn check_teams_text(p: &mut Problems, base: &str, svc: &TeamsNumberService) {
+    let Some(cfg) = svc.configuration.as_ref() else { return };
+    let at = |f: &str| format!("{base}.configuration.{f}");
+    p.check(text::check_opt(&at("civicAddressId"), cfg.civic_address_id.as_deref(), text::MAX_ADDRESS_ID));
+    p.check(text::check_opt(&at("locationId"), cfg.location_id.as_deref(), text::MAX_ADDRESS_ID));
+    p.check(text::check_opt(
+        &at("displayedCountryCode"),
+        cfg.displayed_country_code.as_deref(),
+        text::MAX_COUNTRY_CODE,
+    ));
 }
 
 fn check_teams(p: &mut Problems, base: &str, svc: &TeamsNumberService) {
@@ -320,8 +349,31 @@ mod tests {
         let v = json!({"telephoneNumber":"+15105850321","accountName":"contoso","serviceDetails":{"teamsOperatorConnect":{"enabled":true}}});
         assert_eq!(targets(v), ["serviceDetails.teamsOperatorConnect.configuration"]);
         // Disabled services carry no obligations.
-        let v = json!({"telephoneNumber":"+15105850321","accountName":"contoso","serviceDetails":{"teamsOperatorConnect":{"enabled":false}}});
+        let v = json!({"telephoneNumber":"+15105850321","accountName":"contoso","serviceDetails":{"teamsOperatorConnect":{"enabled":false},"teamsDirectRouting":{"enabled":true}}});
         assert!(targets(v).is_empty());
+    }
+
+    #[test]
+    fn a_number_needs_a_service() {
+        for sd in [json!({}), json!({"teamsDirectRouting": null}), json!({"teamsOperatorConnect": {"enabled": false}})]
+        {
+            let v = json!({"telephoneNumber":"+15105850321","accountName":"contoso","serviceDetails":sd});
+            assert_eq!(targets(v), ["serviceDetails"]);
+        }
+    }
+
+    #[test]
+    fn free_text_is_bounded_and_clean() {
+        let mut v = acg_example();
+        v["serviceDetails"]["teamsOperatorConnect"]["configuration"]["civicAddressId"] = json!("x".repeat(129));
+        v["serviceDetails"]["teamsOperatorConnect"]["configuration"]["locationId"] = json!("loc\u{202e}1");
+        assert_eq!(
+            targets(v),
+            [
+                "serviceDetails.teamsOperatorConnect.configuration.civicAddressId",
+                "serviceDetails.teamsOperatorConnect.configuration.locationId"
+            ]
+        );
     }
 
     #[test]

@@ -5,8 +5,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DomainError, Problems};
-use crate::names;
 use crate::provisioning::{ErrorDetail, ProvisioningStatus};
+use crate::{names, text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -108,8 +108,7 @@ pub struct RequestForInformation {
 pub const FILTER_FIELDS: &[&str] =
     &["tenantId", "accountName", "status", "serviceProvisioningStatus", "customerRelationship.status"];
 
-pub const MAX_TICKET_ID: usize = 64;
-pub const MAX_COMMENT: usize = 1024;
+pub use crate::text::{MAX_COMMENT, MAX_TICKET_ID};
 
 /// Applies a JSON merge patch (RFC 7386) to an RFI. Only `customerRelationship` (`status`,
 /// `comment`, `ticketId`) may be patched; the result must name a reason where one is needed.
@@ -138,11 +137,15 @@ pub fn apply_patch(rfi: &mut RequestForInformation, patch: &serde_json::Value) -
                 None => p.add(target, format!("unknown status {s:?}; use ConsentAcknowledged, CustomerContacted, AgreementSigned, ConsentDeclined or ContractTerminated")),
             },
             ("comment", serde_json::Value::Null) => next.comment = None,
-            ("comment", serde_json::Value::String(s)) if s.chars().count() <= MAX_COMMENT => next.comment = Some(s.clone()),
-            ("comment", serde_json::Value::String(_)) => p.add(target, format!("a comment may be at most {MAX_COMMENT} characters")),
+            ("comment", serde_json::Value::String(s)) => match text::check(&target, s, MAX_COMMENT) {
+                Ok(()) => next.comment = Some(s.clone()),
+                Err(e) => p.check(Err(e)),
+            },
             ("ticketId", serde_json::Value::Null) => next.ticket_id = None,
-            ("ticketId", serde_json::Value::String(s)) if s.chars().count() <= MAX_TICKET_ID => next.ticket_id = Some(s.clone()),
-            ("ticketId", serde_json::Value::String(_)) => p.add(target, format!("a ticket id may be at most {MAX_TICKET_ID} characters")),
+            ("ticketId", serde_json::Value::String(s)) => match text::check(&target, s, MAX_TICKET_ID) {
+                Ok(()) => next.ticket_id = Some(s.clone()),
+                Err(e) => p.check(Err(e)),
+            },
             ("lastModifiedOn", _) => p.add(target, "read-only"),
             ("status" | "comment" | "ticketId", _) => p.add(target, "must be a string or null"),
             _ => p.add(target, "unknown field"),

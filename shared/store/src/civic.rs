@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use switchboard_domain::civic::CivicAddress;
 
 use crate::audit::{Entity, Scope};
-use crate::error::StoreError;
+use crate::error::{Missing, StoreError};
 use crate::expr::Placeholders;
 use crate::keys;
 use crate::paging::{Listing, Page, PageRequest};
@@ -35,7 +35,7 @@ impl Repository {
     }
 
     pub async fn get_civic_address(&self, account: &str, id: &str) -> Result<Stored<CivicAddress>, StoreError> {
-        let missing = || StoreError::NotFound { what: "civic address", id: id.to_string() };
+        let missing = || StoreError::NotFound(Missing::CivicAddress(id.to_string()));
         let tenant = self.account_tenant(account).await?.ok_or_else(missing)?;
         let item = self.get_item(keys::civic_address(&tenant, id)).await?;
         item::civic(&item.ok_or_else(missing)?)

@@ -2,10 +2,30 @@
 
 use switchboard_domain::DomainError;
 
+/// What was not found, with its id: the API names the matching path parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Missing {
+    Account(String),
+    Number(String),
+    RequestForInformation(String),
+    CivicAddress(String),
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Missing::Account(id) => write!(f, "account {id:?}"),
+            Missing::Number(id) => write!(f, "number {id:?}"),
+            Missing::RequestForInformation(id) => write!(f, "request for information {id:?}"),
+            Missing::CivicAddress(id) => write!(f, "civic address {id:?}"),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{what} {id:?} was not found")]
-    NotFound { what: &'static str, id: String },
+    #[error("{0} was not found")]
+    NotFound(Missing),
     #[error("the entity tag did not match (If-Match / If-None-Match)")]
     PreconditionFailed,
     #[error(transparent)]
@@ -18,6 +38,10 @@ pub enum StoreError {
     /// Writers kept colliding on the same items past our retries.
     #[error("the items changed concurrently too many times; retry")]
     Contention,
+    /// DynamoDB refused the request as malformed (`ValidationException`, or a transaction
+    /// cancelled for `ValidationError`): the input got past our checks, and retrying can't help.
+    #[error("the database refused the request as invalid: {0}")]
+    Rejected(String),
     #[error("database error: {0}")]
     Backend(String),
 }
@@ -34,6 +58,9 @@ impl StoreError {
             "ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded"
         ) {
             return StoreError::Throttled;
+        }
+        if code == "ValidationException" {
+            return StoreError::Rejected(err.message().unwrap_or_default().to_string());
         }
         let detail = match err.message() {
             Some(m) => format!("{code}: {m}"),
@@ -57,9 +84,9 @@ where
 }
 
 pub(crate) fn not_found_account(name: &str) -> StoreError {
-    StoreError::NotFound { what: "account", id: name.to_string() }
+    StoreError::NotFound(Missing::Account(name.to_string()))
 }
 
 pub(crate) fn not_found_number(tn: &str) -> StoreError {
-    StoreError::NotFound { what: "number", id: tn.to_string() }
+    StoreError::NotFound(Missing::Number(tn.to_string()))
 }

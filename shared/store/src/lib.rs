@@ -22,7 +22,7 @@ mod tx;
 pub use audit::AuditQuery;
 pub use civic::AddressChanges;
 pub use config::{client_from_env, table_name_from_env};
-pub use error::StoreError;
+pub use error::{Missing, StoreError};
 pub use imports::{ImportOutcome, IMPORT_LEASE};
 pub use paging::{AuditScope, Listing, Page, PageRequest};
 pub use repeatability::{Claim, StoredResponse, REPEATABILITY_WINDOW_SECS};

@@ -1,7 +1,6 @@
 //! Number operations. Every write that changes which services a number has moves the owning
 //! account's counters in the same transaction, so `numberCount` is never out of step.
 
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use std::collections::HashMap;
 
@@ -173,24 +172,6 @@ impl Repository {
         let mut p = Placeholders::default();
         let cond = format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(expected.to_string())));
         self.tx_delete(keys::number(tn), Some(cond), &p)
-    }
-
-    /// Runs a transaction. `Ok(true)`: committed; `Ok(false)`: a condition failed or another
-    /// transaction collided, so the caller re-reads and tries again.
-    pub(crate) async fn transact(&self, actions: Vec<TransactWriteItem>) -> Result<bool, StoreError> {
-        match self.client().transact_write_items().set_transact_items(Some(actions)).send().await {
-            Ok(_) => Ok(true),
-            Err(err) => match err.as_service_error() {
-                Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
-                    let codes: Vec<&str> = e.cancellation_reasons().iter().filter_map(|r| r.code()).collect();
-                    if codes.iter().any(|c| c.contains("Throttl") || *c == "ProvisionedThroughputExceeded") {
-                        return Err(StoreError::Throttled);
-                    }
-                    Ok(false)
-                }
-                _ => Err(StoreError::backend(err)),
-            },
-        }
     }
 
     /// Creates or replaces one number of `n.account_name`.

@@ -145,6 +145,14 @@ fn decode_token(token: &str, listing: &Listing) -> Result<Item, StoreError> {
     if !(same_attrs && same_partition && same_prefix) {
         return Err(bad("it belongs to another listing"));
     }
+    // A time-ranged listing's token must lie inside the range asked for (`from`/`to` may differ
+    // from the request that made it); DynamoDB would refuse a start key outside it.
+    let in_range = t.sk_between.as_ref().is_none_or(|(from, to)| {
+        key.get(t.sk_attr).is_some_and(|v| v.as_str() >= from.as_str() && v.as_str() <= to.as_str())
+    });
+    if !in_range {
+        return Err(bad("it lies outside the from/to range of this request"));
+    }
     Ok(key.into_iter().map(|(k, v)| (k, AttributeValue::S(v))).collect())
 }
 

@@ -8,14 +8,14 @@ use switchboard_domain::ProvisioningStatus;
 
 use crate::audit::{Entity, Scope};
 use crate::batch::Item;
-use crate::error::StoreError;
+use crate::error::{Missing, StoreError};
 use crate::expr::Placeholders;
 use crate::keys::{self, DOC, ETAG, PK};
 use crate::paging::{Listing, Page, PageRequest};
 use crate::{item, new_etag, Precondition, Repository, Stored};
 
 fn not_found(tenant: &str) -> StoreError {
-    StoreError::NotFound { what: "request for information", id: tenant.to_string() }
+    StoreError::NotFound(Missing::RequestForInformation(tenant.to_string()))
 }
 
 impl Repository {

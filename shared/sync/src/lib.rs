@@ -293,7 +293,7 @@ impl Run<'_> {
             seen.insert(c.tenant_id.clone());
             let existing = match self.repo.get_rfi(&c.tenant_id).await {
                 Ok(s) => Some(s),
-                Err(StoreError::NotFound { .. }) => None,
+                Err(StoreError::NotFound(_)) => None,
                 Err(e) => return Err(e),
             };
             let mut rfi = existing.as_ref().map(|s| s.value.clone()).unwrap_or_else(|| RequestForInformation {
@@ -392,7 +392,7 @@ impl Run<'_> {
             }
             let stored = match self.repo.get_rfi(&tenant).await {
                 Ok(s) => s,
-                Err(StoreError::NotFound { .. }) => continue,
+                Err(StoreError::NotFound(_)) => continue,
                 Err(e) => return Err(e),
             };
             let mut rfi = stored.value.clone();

@@ -8,7 +8,7 @@ use switchboard_domain::civic;
 use super::{read_response, Result};
 use crate::app::App;
 use crate::paging::{list_params, list_response};
-use crate::request::{account_name, path_param};
+use crate::request::{account_name, civic_address_id};
 
 pub async fn list(app: &App, req: Request) -> Result {
     let account = account_name(&req)?;
@@ -24,6 +24,6 @@ pub async fn list(app: &App, req: Request) -> Result {
 
 pub async fn get(app: &App, req: Request) -> Result {
     let account = account_name(&req)?;
-    let id = path_param(&req, "civicAddressId")?;
+    let id = civic_address_id(&req)?;
     read_response(&req, &app.repo.get_civic_address(&account, &id).await?)
 }
