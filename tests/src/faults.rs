@@ -20,9 +20,47 @@ pub struct Faults {
     pub server_errors: bool,
 }
 
+/// Which requests a [`FaultProxy::hold`] or [`FaultProxy::fail_from`] picks: the operation and
+/// a test on its JSON body.
+pub type Matcher = fn(op: &str, body: &[u8]) -> bool;
+
+struct Hold {
+    matcher: Matcher,
+    /// The matching request to stop (1: the first).
+    nth: usize,
+    seen: usize,
+    reached: Arc<tokio::sync::Notify>,
+    release: Arc<tokio::sync::Notify>,
+}
+
+struct FailFrom {
+    matcher: Matcher,
+    nth: usize,
+    seen: usize,
+}
+
+/// A request stopped by [`FaultProxy::hold`]: wait until it arrives, then let it go.
+pub struct Held {
+    reached: Arc<tokio::sync::Notify>,
+    release: Arc<tokio::sync::Notify>,
+}
+
+impl Held {
+    /// Waits until the held request has arrived (it waits at the proxy until [`Held::release`]).
+    pub async fn reached(&self) {
+        self.reached.notified().await;
+    }
+
+    pub fn release(&self) {
+        self.release.notify_one();
+    }
+}
+
 #[derive(Default)]
 struct ProxyState {
     faults: Faults,
+    hold: Option<Hold>,
+    fail_from: Option<FailFrom>,
     rng: Option<fastrand::Rng>,
     injected: usize,
     passed: usize,
@@ -57,6 +95,26 @@ impl FaultProxy {
     pub fn set(&self, faults: Faults) {
         if let Ok(mut s) = self.state.lock() {
             s.faults = faults;
+            s.fail_from = None;
+        }
+    }
+
+    /// Stops the `nth` request that `matcher` picks at the proxy, before the engine sees it,
+    /// until the returned handle releases it: a test can land another write exactly there.
+    pub fn hold(&self, matcher: Matcher, nth: usize) -> Held {
+        let reached = Arc::new(tokio::sync::Notify::new());
+        let release = Arc::new(tokio::sync::Notify::new());
+        if let Ok(mut s) = self.state.lock() {
+            s.hold = Some(Hold { matcher, nth, seen: 0, reached: reached.clone(), release: release.clone() });
+        }
+        Held { reached, release }
+    }
+
+    /// Fails (as throttled) the `nth` request `matcher` picks and every matching one after it,
+    /// until [`FaultProxy::set`] or another `fail_from`.
+    pub fn fail_from(&self, matcher: Matcher, nth: usize) {
+        if let Ok(mut s) = self.state.lock() {
+            s.fail_from = Some(FailFrom { matcher, nth, seen: 0 });
         }
     }
 
@@ -73,12 +131,27 @@ async fn forward(State(t): State<Arc<Target>>, headers: HeaderMap, body: Bytes) 
         .and_then(|v| v.rsplit('.').next())
         .unwrap_or("")
         .to_string();
+    let mut held = None;
     let fail = {
         let Ok(mut s) = t.state.lock() else { return StatusCode::INTERNAL_SERVER_ERROR.into_response() };
+        if let Some(h) = s.hold.as_mut().filter(|h| (h.matcher)(&op, &body)) {
+            h.seen += 1;
+            if h.seen == h.nth {
+                h.reached.notify_one();
+                held = Some(h.release.clone());
+            }
+        }
+        let forced = match s.fail_from.as_mut().filter(|f| (f.matcher)(&op, &body)) {
+            Some(f) => {
+                f.seen += 1;
+                f.seen >= f.nth
+            }
+            None => false,
+        };
         let matches = s.faults.operations.is_empty() || s.faults.operations.contains(&op);
         let rate = s.faults.rate;
         let roll = s.rng.as_mut().map(|r| r.f64()).unwrap_or(1.0);
-        let fail = matches && roll < rate;
+        let fail = forced || (matches && roll < rate);
         if fail {
             s.injected += 1;
         } else {
@@ -86,6 +159,9 @@ async fn forward(State(t): State<Arc<Target>>, headers: HeaderMap, body: Bytes) 
         }
         fail.then_some(s.faults.server_errors)
     };
+    if let Some(release) = held {
+        release.notified().await;
+    }
     if let Some(server_error) = fail {
         let (status, kind, msg) = if server_error {
             (StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", "Internal server error (injected)")

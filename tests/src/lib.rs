@@ -172,6 +172,41 @@ impl Stack {
         self.send(method, path, Some(&token(ADMIN)), body, &[]).await
     }
 
+    /// A setup step, as Admin: the test can't mean anything unless it succeeded.
+    pub async fn setup(&self, method: &str, path: &str, body: Option<Value>) -> Reply {
+        let r = self.admin(method, path, body).await;
+        assert!(r.status.is_success(), "setup {method} {path}: {} {:?}", r.status, r.body);
+        r
+    }
+
+    /// Every page of a listing, as Admin, following `nextLink` (each page must be a 200).
+    pub async fn pages(&self, first: &str) -> Vec<Reply> {
+        let mut out = Vec::new();
+        let mut path = first.to_string();
+        loop {
+            let r = self.send_raw("GET", &path, Some(&token(ADMIN)), None, &[]).await;
+            assert_eq!(r.status, StatusCode::OK, "{path}: {:?}", r.body);
+            let next = r.body["nextLink"].as_str().map(|l| l.trim_start_matches("http://localhost").to_string());
+            out.push(r);
+            assert!(out.len() < 1000, "runaway paging at {path}");
+            match next {
+                Some(n) => path = n,
+                None => return out,
+            }
+        }
+    }
+
+    /// Every item of a listing (`first` needs its `api-version`; [`Stack::all`] adds it).
+    pub async fn all(&self, first: &str) -> Vec<Value> {
+        let sep = if first.contains('?') { '&' } else { '?' };
+        let first = if first.contains("api-version=") {
+            first.to_string()
+        } else {
+            format!("{first}{sep}api-version={API_VERSION}")
+        };
+        self.pages(&first).await.iter().flat_map(|r| r.body["value"].as_array().cloned().unwrap_or_default()).collect()
+    }
+
     /// `POST /accounts/{account}:importNumbers` with a CSV body, as Admin.
     pub async fn import_csv(&self, account: &str, body: &str) -> Reply {
         let path = format!("/accounts/{account}:importNumbers?api-version={API_VERSION}");
@@ -411,18 +446,7 @@ pub mod flow {
 
         /// Every number of an account as the API shows it.
         pub async fn numbers(&self, account: &str) -> Vec<Value> {
-            let r = self.stack.admin("GET", &format!("/accounts/{account}/numbers?maxpagesize=500"), None).await;
-            let mut out: Vec<Value> = r.body["value"].as_array().unwrap().clone();
-            let mut next = r.body["nextLink"].as_str().map(str::to_string);
-            while let Some(link) = next {
-                let r = self
-                    .stack
-                    .send_raw("GET", link.trim_start_matches("http://localhost"), Some(&token(ADMIN)), None, &[])
-                    .await;
-                out.extend(r.body["value"].as_array().unwrap().iter().cloned());
-                next = r.body["nextLink"].as_str().map(str::to_string);
-            }
-            out
+            self.stack.all(&format!("/accounts/{account}/numbers?maxpagesize=500")).await
         }
     }
 
@@ -448,9 +472,9 @@ pub mod e2e {
 
     impl Drop for Watch {
         fn drop(&mut self) {
-            // cargo-lambda runs the functions as its children; end the whole group.
-            let _ = Command::new("kill").args(["--", &format!("-{}", self.0.id())]).status();
-            let _ = self.0.kill();
+            // watchexec starts each function instance (`cargo run` and the binary) in a process
+            // group of its own, so the watch's group doesn't reach them: end the whole tree.
+            crate::procs::kill_tree(self.0.id());
             let _ = self.0.wait();
             // A failed test shows what the functions logged last (CI keeps only the test output).
             if std::thread::panicking() {
@@ -594,6 +618,8 @@ pub mod e2e {
 }
 
 pub mod faults;
+pub mod invariants;
+pub mod procs;
 
 /// Serves `app` on a free loopback port until the returned sender is dropped; returns its URL.
 pub async fn serve(app: axum::Router) -> (String, tokio::sync::oneshot::Sender<()>) {
@@ -629,7 +655,9 @@ pub mod browser {
 
     impl Drop for Driver {
         fn drop(&mut self) {
-            let _ = self.0.kill();
+            // chromedriver's Chromium (and Chromium's own helpers) go with it, also when the
+            // test failed before it could close the session.
+            crate::procs::kill_tree(self.0.id());
             let _ = self.0.wait();
         }
     }

@@ -143,7 +143,7 @@ async fn etags_and_preconditions() {
 #[tokio::test]
 async fn tenant_id_is_frozen_once_teams_numbers_exist() {
     let s = Stack::start().await;
-    s.admin("PUT", "/accounts/c", Some(full_account_body("c"))).await;
+    s.setup("PUT", "/accounts/c", Some(full_account_body("c"))).await;
     let mut other_tenant = full_account_body("c");
     other_tenant["serviceDetails"]["teamsTenantId"] = json!("11111111-2222-3333-4444-555555555555");
     // Without OC/TPM numbers (a DR number doesn't count) the tenant may change.
@@ -169,8 +169,8 @@ async fn tenant_id_is_frozen_once_teams_numbers_exist() {
 #[tokio::test]
 async fn a_service_in_use_cannot_be_switched_off() {
     let s = Stack::start().await;
-    s.admin("PUT", "/accounts/c", Some(full_account_body("c"))).await;
-    s.admin("PUT", "/accounts/c/numbers/+442071234567", Some(dr_number("c", "+442071234567"))).await;
+    s.setup("PUT", "/accounts/c", Some(full_account_body("c"))).await;
+    s.setup("PUT", "/accounts/c/numbers/+442071234567", Some(dr_number("c", "+442071234567"))).await;
     let mut off = full_account_body("c");
     off["serviceDetails"]["teamsDirectRouting"]["enabled"] = json!(false);
     let r = s.admin("PUT", "/accounts/c", Some(off)).await;
@@ -180,7 +180,7 @@ async fn a_service_in_use_cannot_be_switched_off() {
 #[tokio::test]
 async fn deleting_an_account_with_numbers_needs_delete_numbers() {
     let s = Stack::start().await;
-    s.admin("PUT", "/accounts/c", Some(full_account_body("c"))).await;
+    s.setup("PUT", "/accounts/c", Some(full_account_body("c"))).await;
     let numbers: Vec<_> = uk_numbers(1000, 150).iter().map(|tn| dr_number("c", tn)).collect();
     for chunk in numbers.chunks(100) {
         let r = s.admin("POST", "/accounts/c:createOrUpdateNumbers", Some(json!({"numbers": chunk}))).await;
@@ -199,7 +199,7 @@ async fn deleting_an_account_with_numbers_needs_delete_numbers() {
     assert_eq!(s.admin("GET", "/accounts/c", None).await.status, 404);
     assert_eq!(s.admin("GET", "/numbers?countRecords=true", None).await.header("x-ms-record-count"), Some("0"));
     // The numbers are free for another account now.
-    s.admin("PUT", "/accounts/d", Some(full_account_body("d"))).await;
+    s.setup("PUT", "/accounts/d", Some(full_account_body("d"))).await;
     let tn = &uk_numbers(1000, 1)[0];
     assert_eq!(s.admin("PUT", &format!("/accounts/d/numbers/{tn}"), Some(dr_number("d", tn))).await.status, 201);
     assert_eq!(s.admin("DELETE", "/accounts/nope", None).await.status, 404);
@@ -209,9 +209,9 @@ async fn deleting_an_account_with_numbers_needs_delete_numbers() {
 async fn list_accounts_with_filter_and_count() {
     let s = Stack::start().await;
     for n in ["alpha", "beta", "bravo"] {
-        s.admin("PUT", &format!("/accounts/{n}"), Some(account_body(n))).await;
+        s.setup("PUT", &format!("/accounts/{n}"), Some(account_body(n))).await;
     }
-    s.admin("PUT", "/accounts/zulu", Some(full_account_body("zulu"))).await;
+    s.setup("PUT", "/accounts/zulu", Some(full_account_body("zulu"))).await;
     let r = s.admin("GET", "/accounts?countRecords=true", None).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.header("x-ms-record-count"), Some("4"));

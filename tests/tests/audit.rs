@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use switchboard_api::API_VERSION;
 use switchboard_tests::flow::{us_numbers, Flow, TENANT};
-use switchboard_tests::{csv_rows, dr_number, full_account_body, token, Reply, Stack, ADMIN};
+use switchboard_tests::{csv_rows, dr_number, full_account_body, token, Stack, ADMIN};
 
 async fn events(s: &Stack, query: &str) -> Vec<Value> {
     let r = s.admin("GET", &format!("/auditEvents?{query}"), None).await;
@@ -16,19 +16,9 @@ async fn events(s: &Stack, query: &str) -> Vec<Value> {
     r.body["value"].as_array().unwrap().clone()
 }
 
-/// Every event of a listing, following nextLink.
+/// Every event of a listing, following nextLink over small pages.
 async fn all_events(s: &Stack, query: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut path = format!("/auditEvents?{query}&maxpagesize=7");
-    loop {
-        let r: Reply = s.admin("GET", &path, None).await;
-        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-        out.extend(r.body["value"].as_array().unwrap().iter().cloned());
-        match r.body["nextLink"].as_str() {
-            Some(link) => path = link.trim_start_matches("http://localhost").to_string(),
-            None => return out,
-        }
-    }
+    s.all(&format!("/auditEvents?{query}&maxpagesize=7")).await
 }
 
 fn change<'a>(event: &'a Value, id: &str, field: &str) -> Option<&'a Value> {
@@ -106,9 +96,9 @@ async fn api_changes_are_recorded_with_who_what_and_before_after() {
 #[tokio::test]
 async fn refused_writes_leave_no_event() {
     let s = Stack::start().await;
-    s.admin("PUT", "/accounts/contoso", Some(full_account_body("contoso"))).await;
-    s.admin("PUT", "/accounts/fabrikam", Some(full_account_body("fabrikam"))).await;
-    s.admin("PUT", "/accounts/fabrikam/numbers/+442071230009", Some(dr_number("fabrikam", "+442071230009"))).await;
+    s.setup("PUT", "/accounts/contoso", Some(full_account_body("contoso"))).await;
+    s.setup("PUT", "/accounts/fabrikam", Some(full_account_body("fabrikam"))).await;
+    s.setup("PUT", "/accounts/fabrikam/numbers/+442071230009", Some(dr_number("fabrikam", "+442071230009"))).await;
     let before = events(&s, "accountName=contoso").await.len();
     // Owned elsewhere (409), stale tag (412), a batch with one foreign number (409).
     let r =
@@ -126,14 +116,14 @@ async fn refused_writes_leave_no_event() {
     );
     assert_eq!(events(&s, "accountName=contoso").await.len(), before);
     // A write that changes nothing records nothing either.
-    s.admin("PUT", "/accounts/contoso", Some(full_account_body("contoso"))).await;
+    s.setup("PUT", "/accounts/contoso", Some(full_account_body("contoso"))).await;
     assert_eq!(events(&s, "accountName=contoso").await.len(), before);
 }
 
 #[tokio::test]
 async fn batches_and_imports_record_every_number_once() {
     let s = Stack::start().await;
-    s.admin("PUT", "/accounts/contoso", Some(full_account_body("contoso"))).await;
+    s.setup("PUT", "/accounts/contoso", Some(full_account_body("contoso"))).await;
     let numbers: Vec<Value> = (0..150).map(|i| dr_number("contoso", &format!("+4420712{i:05}"))).collect();
     // Two calls of 75: one event each (a call's numbers fit one transaction).
     for part in numbers.chunks(75) {

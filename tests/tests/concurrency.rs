@@ -8,8 +8,8 @@ use switchboard_tests::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_accounts_claim_the_same_number_and_exactly_one_wins() {
     let s = Arc::new(Stack::start().await);
-    s.admin("PUT", "/accounts/a", Some(full_account_body("a"))).await;
-    s.admin("PUT", "/accounts/b", Some(full_account_body("b"))).await;
+    s.setup("PUT", "/accounts/a", Some(full_account_body("a"))).await;
+    s.setup("PUT", "/accounts/b", Some(full_account_body("b"))).await;
     for round in 0..20u64 {
         let tn = format!("+44207100{round:04}");
         let (ra, rb) = tokio::join!(
@@ -52,7 +52,7 @@ async fn two_accounts_claim_the_same_number_and_exactly_one_wins() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn overlapping_batches_keep_counts_exact() {
     let s = Arc::new(Stack::start().await);
-    s.admin("PUT", "/accounts/a", Some(full_account_body("a"))).await;
+    s.setup("PUT", "/accounts/a", Some(full_account_body("a"))).await;
     // Eight writers send overlapping batches of the same 60 numbers, alternating services.
     let writers = (0..8).map(|w| {
         let s = s.clone();
@@ -102,7 +102,7 @@ fn with_counter(tn: &str, n: u64) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_writers_with_stale_etags_lose_no_update() {
     let s = Arc::new(Stack::start().await);
-    s.admin("PUT", "/accounts/a", Some(full_account_body("a"))).await;
+    s.setup("PUT", "/accounts/a", Some(full_account_body("a"))).await;
     let tn = "+442071009999";
     let path = format!("/accounts/a/numbers/{tn}");
     let first = s.admin("PUT", &path, Some(with_counter(tn, 0))).await;
@@ -126,7 +126,7 @@ async fn fifty_writers_with_stale_etags_lose_no_update() {
     assert_eq!((won, refused), (1, 49));
 
     // Fifty read-modify-write loops on one counter, each retrying on 412: none is lost.
-    s.admin("PUT", &path, Some(with_counter(tn, 0))).await;
+    s.setup("PUT", &path, Some(with_counter(tn, 0))).await;
     join_all((0..50).map(|_| {
         let (s, path, t) = (s.clone(), path.clone(), t.clone());
         async move {

@@ -21,9 +21,12 @@ async fn total(s: &Stack, account: &str) -> (i64, i64, i64) {
     (n("teamsOperatorConnect") + n("teamsDirectRouting"), n("teamsOperatorConnect"), n("teamsDirectRouting"))
 }
 
-/// Waits until an import into contoso (which holds one number already) has written a chunk.
+/// Waits (at most a minute) until an import into contoso, which holds one number already, has
+/// written a chunk.
 async fn until_writing(s: &Stack) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while total(s, "contoso").await.0 <= 1 {
+        assert!(std::time::Instant::now() < deadline, "the import never wrote a chunk");
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
 }

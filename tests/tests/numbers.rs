@@ -13,7 +13,7 @@ async fn stack_with_account() -> Stack {
 #[tokio::test]
 async fn acg_number_example_is_accepted_unchanged() {
     let s = Stack::start().await;
-    s.admin("PUT", "/accounts/contoso", Some(account_body("contoso"))).await;
+    s.setup("PUT", "/accounts/contoso", Some(account_body("contoso"))).await;
     let r =
         s.admin("PUT", "/accounts/contoso/numbers/+15105850321", Some(number_body("contoso", "+15105850321"))).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
@@ -29,7 +29,7 @@ async fn acg_number_example_is_accepted_unchanged() {
 #[tokio::test]
 async fn acg_batch_example_is_accepted() {
     let s = Stack::start().await;
-    s.admin("PUT", "/accounts/contoso", Some(account_body("contoso"))).await;
+    s.setup("PUT", "/accounts/contoso", Some(account_body("contoso"))).await;
     let batch = json!({"numbers":[number_body("contoso","+15105850321"), number_body("contoso","+15105850322")]});
     let r = s.admin("POST", "/accounts/contoso:createOrUpdateNumbers", Some(batch)).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
@@ -103,7 +103,7 @@ async fn service_rules() {
 #[tokio::test]
 async fn a_number_needs_its_service_enabled_on_the_account() {
     let s = Stack::start().await;
-    s.admin("PUT", "/accounts/oc-only", Some(account_body("oc-only"))).await;
+    s.setup("PUT", "/accounts/oc-only", Some(account_body("oc-only"))).await;
     let r =
         s.admin("PUT", "/accounts/oc-only/numbers/+442071234567", Some(dr_number("oc-only", "+442071234567"))).await;
     assert_eq!(
@@ -118,7 +118,7 @@ async fn a_number_needs_its_service_enabled_on_the_account() {
 #[tokio::test]
 async fn a_number_belongs_to_one_account() {
     let s = stack_with_account().await;
-    s.admin("PUT", "/accounts/fabrikam", Some(full_account_body("fabrikam"))).await;
+    s.setup("PUT", "/accounts/fabrikam", Some(full_account_body("fabrikam"))).await;
     let tn = "+442071234567";
     assert_eq!(
         s.admin("PUT", &format!("/accounts/contoso/numbers/{tn}"), Some(dr_number("contoso", tn))).await.status,
@@ -158,7 +158,7 @@ async fn number_counts_follow_every_change() {
     };
     let tn = "+442071234567";
     let path = format!("/accounts/contoso/numbers/{tn}");
-    s.admin("PUT", &path, Some(dr_number("contoso", tn))).await;
+    s.setup("PUT", &path, Some(dr_number("contoso", tn))).await;
     assert_eq!(counts(&s.admin("GET", "/accounts/contoso", None).await.body), [0, 0, 1, 0, 0]);
     let both = json!({"telephoneNumber":tn,"accountName":"contoso","serviceDetails":{"zoomPhoneCloudPeering":{"enabled":true},"azureOperatorCallProtection":{"enabled":true},"teamsDirectRouting":{"enabled":false}}});
     assert_eq!(s.admin("PUT", &path, Some(both)).await.status, 200);
@@ -234,11 +234,11 @@ async fn number_etags() {
 #[tokio::test]
 async fn list_numbers_filters_and_all_accounts() {
     let s = stack_with_account().await;
-    s.admin("PUT", "/accounts/fabrikam", Some(full_account_body("fabrikam"))).await;
+    s.setup("PUT", "/accounts/fabrikam", Some(full_account_body("fabrikam"))).await;
     let mine: Vec<_> = uk_numbers(0, 5).iter().map(|n| dr_number("contoso", n)).collect();
     let theirs: Vec<_> = uk_numbers(100, 3).iter().map(|n| number_body("fabrikam", n)).collect();
-    s.admin("POST", "/accounts/contoso:createOrUpdateNumbers", Some(json!({"numbers": mine}))).await;
-    s.admin("POST", "/accounts/fabrikam:createOrUpdateNumbers", Some(json!({"numbers": theirs}))).await;
+    s.setup("POST", "/accounts/contoso:createOrUpdateNumbers", Some(json!({"numbers": mine}))).await;
+    s.setup("POST", "/accounts/fabrikam:createOrUpdateNumbers", Some(json!({"numbers": theirs}))).await;
     let r = s.admin("GET", "/accounts/contoso/numbers?countRecords=true", None).await;
     assert_eq!((r.header("x-ms-record-count"), r.body["value"].as_array().unwrap().len()), (Some("5"), 5));
     let r = s.admin("GET", "/numbers?countRecords=true", None).await;
@@ -255,7 +255,7 @@ async fn only_numbers_of_synced_services_are_pending() {
     let s = Stack::start().await;
     let mut body = account_body("contoso");
     body["serviceDetails"]["teamsDirectRouting"] = json!({"enabled": true, "syncEnabled": false});
-    s.admin("PUT", "/accounts/contoso", Some(body)).await;
+    s.setup("PUT", "/accounts/contoso", Some(body)).await;
     let oc =
         s.admin("PUT", "/accounts/contoso/numbers/+15105850321", Some(number_body("contoso", "+15105850321"))).await;
     assert_eq!(oc.body["serviceProvisioningStatus"], "pending");
@@ -273,7 +273,7 @@ async fn only_numbers_of_synced_services_are_pending() {
 #[tokio::test]
 async fn a_conflict_anywhere_in_a_full_batch_writes_nothing() {
     let s = stack_with_account().await;
-    s.admin("PUT", "/accounts/fabrikam", Some(full_account_body("fabrikam"))).await;
+    s.setup("PUT", "/accounts/fabrikam", Some(full_account_body("fabrikam"))).await;
     let taken = uk_numbers(99, 1)[0].clone();
     assert_eq!(
         s.admin("PUT", &format!("/accounts/fabrikam/numbers/{taken}"), Some(dr_number("fabrikam", &taken)))

@@ -5,25 +5,19 @@ use switchboard_tests::*;
 
 /// Follows nextLink from `first` to the end; returns every telephone number and the page sizes.
 async fn follow(s: &Stack, first: &str) -> (Vec<String>, Vec<usize>) {
-    let mut numbers = Vec::new();
-    let mut pages = Vec::new();
-    let mut next = Some(first.to_string());
-    while let Some(url) = next {
-        let path = url.trim_start_matches("http://localhost");
-        let r = s.send_raw("GET", path, Some(&token(ADMIN)), None, &[]).await;
-        assert_eq!(r.status, 200, "{url}: {:?}", r.body);
-        let value = r.body["value"].as_array().unwrap();
-        pages.push(value.len());
-        numbers.extend(value.iter().map(|n| n["telephoneNumber"].as_str().unwrap().to_string()));
-        next = r.body["nextLink"].as_str().map(str::to_string);
-        assert!(pages.len() < 100, "runaway paging");
-    }
-    (numbers, pages)
+    let pages = s.pages(first.trim_start_matches("http://localhost")).await;
+    let sizes = pages.iter().map(|p| p.body["value"].as_array().map_or(0, Vec::len)).collect();
+    let numbers = pages
+        .iter()
+        .flat_map(|p| p.body["value"].as_array().cloned().unwrap_or_default())
+        .map(|n| n["telephoneNumber"].as_str().unwrap_or_default().to_string())
+        .collect();
+    (numbers, sizes)
 }
 
 async fn stack_with_numbers(n: u64) -> Stack {
     let s = Stack::start().await;
-    s.admin("PUT", "/accounts/big", Some(full_account_body("big"))).await;
+    s.setup("PUT", "/accounts/big", Some(full_account_body("big"))).await;
     let all = uk_numbers(0, n);
     for chunk in all.chunks(100) {
         let numbers: Vec<Value> = chunk.iter().map(|tn| dr_number("big", tn)).collect();

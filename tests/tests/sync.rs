@@ -34,8 +34,11 @@ async fn consent_to_synced_numbers_then_drift() {
         .await;
     assert_eq!((r.status.as_u16(), r.body["serviceProvisioningStatus"].as_str()), (200, Some("pending")));
     f.sync().await;
-    let consent = f.admin("GET", "/admin/stats", None).await;
-    assert!(consent["requests"].as_u64().unwrap() > 0);
+    // The backend now holds the relationship we set (ticketId is ours, not sent upstream).
+    use switchboard_backend::Backend as _;
+    let upstream = f.backend.list_consents().await.expect("consents");
+    let consent = upstream.iter().find(|c| c.tenant_id == TENANT).expect("the consent");
+    assert_eq!(consent.customer_relationship.status.as_deref(), Some("AgreementSigned"));
     let rfi = f.stack.admin("GET", &format!("/teamsRequestsForInformation/{TENANT}"), None).await;
     assert_eq!(rfi.body["serviceProvisioningStatus"], "synced");
     assert_eq!(rfi.body["customerRelationship"]["ticketId"], "CRM-42");

@@ -26,8 +26,8 @@ fn request(method: Method, path: &str, body: Body, headers: &[(&str, &[u8])]) ->
 #[tokio::test]
 async fn bytes_that_are_not_text_are_refused_with_a_400() {
     let s = Stack::start().await;
-    s.admin("PUT", "/accounts/contoso", Some(full_account_body("contoso"))).await;
-    s.admin("PUT", "/accounts/contoso/numbers/+442071230001", Some(dr_number("contoso", "+442071230001"))).await;
+    s.setup("PUT", "/accounts/contoso", Some(full_account_body("contoso"))).await;
+    s.setup("PUT", "/accounts/contoso/numbers/+442071230001", Some(dr_number("contoso", "+442071230001"))).await;
 
     let r =
         s.dispatch(request(Method::POST, "/accounts/contoso:deleteNumbers", Body::Binary(vec![0xff, 0xfe]), &[])).await;

@@ -125,11 +125,60 @@ impl Op {
 mod tests {
     use super::*;
 
-    #[test]
-    fn each_op_has_one_route() {
-        for r in ROUTES {
-            assert_eq!(ROUTES.iter().filter(|x| x.op == r.op).count(), 1);
-            assert_eq!(r.op.route().function, r.function);
+    /// Every operation, listed by hand. `index` is an exhaustive match, so a new `Op` doesn't
+    /// compile until it is listed here too, and the test then fails until it has a route.
+    const ALL: [Op; 18] = [
+        Op::AccountsList,
+        Op::AccountsGet,
+        Op::AccountsPut,
+        Op::AccountsDelete,
+        Op::AccountActions,
+        Op::NumbersList,
+        Op::NumbersListAll,
+        Op::NumbersGet,
+        Op::NumbersPut,
+        Op::NumbersDelete,
+        Op::NumbersExport,
+        Op::RfisList,
+        Op::RfisGet,
+        Op::RfisPatch,
+        Op::CivicAddressesList,
+        Op::CivicAddressesGet,
+        Op::SyncRunsList,
+        Op::AuditEventsList,
+    ];
+
+    fn index(op: Op) -> usize {
+        match op {
+            Op::AccountsList => 0,
+            Op::AccountsGet => 1,
+            Op::AccountsPut => 2,
+            Op::AccountsDelete => 3,
+            Op::AccountActions => 4,
+            Op::NumbersList => 5,
+            Op::NumbersListAll => 6,
+            Op::NumbersGet => 7,
+            Op::NumbersPut => 8,
+            Op::NumbersDelete => 9,
+            Op::NumbersExport => 10,
+            Op::RfisList => 11,
+            Op::RfisGet => 12,
+            Op::RfisPatch => 13,
+            Op::CivicAddressesList => 14,
+            Op::CivicAddressesGet => 15,
+            Op::SyncRunsList => 16,
+            Op::AuditEventsList => 17,
         }
+    }
+
+    #[test]
+    fn every_op_has_exactly_one_route() {
+        for (i, op) in ALL.into_iter().enumerate() {
+            assert_eq!(index(op), i, "{op:?} is listed out of place");
+            let routes: Vec<&Route> = ROUTES.iter().filter(|r| r.op == op).collect();
+            assert_eq!(routes.len(), 1, "{op:?} has {} routes", routes.len());
+            assert_eq!((op.route().method, op.route().path), (routes[0].method, routes[0].path), "{op:?}");
+        }
+        assert_eq!(ROUTES.len(), ALL.len(), "a route for an operation that isn't listed");
     }
 }

@@ -71,6 +71,7 @@ pub struct Row {
 /// Reads a whole file for `account`. Every row is checked; any problem rejects the file with one
 /// error per bad field, each targeted `line N: heading`.
 pub fn parse(account: &str, body: &[u8]) -> Result<Vec<Row>, DomainError> {
+    let lines = LineIndex::of(body);
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(body);
     let known: HashMap<String, Kind> = columns().into_iter().collect();
     let headers = reader.headers().map_err(|e| file_error(&e.to_string()))?.clone();
@@ -99,12 +100,12 @@ pub fn parse(account: &str, body: &[u8]) -> Result<Vec<Row>, DomainError> {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = e.position().map(|p| lines.line_at(p.byte())).unwrap_or(0);
                 problems.push(FieldError::new(format!("line {line}"), csv_reason(&e)));
                 continue;
             }
         };
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let line = record.position().map(|p| lines.line_at(p.byte())).unwrap_or(0);
         if record.iter().all(str::is_empty) {
             continue; // a blank line, as spreadsheets leave at the end
         }
@@ -134,6 +135,69 @@ pub fn parse(account: &str, body: &[u8]) -> Result<Vec<Row>, DomainError> {
     } else {
         problems.truncate(MAX_REPORTED);
         Err(DomainError::Invalid(problems))
+    }
+}
+
+/// Where each physical line of a file starts, so a record is named by the line a spreadsheet
+/// shows (headings are line 1) whatever ends its lines (LF, CRLF or CR), with blank lines
+/// counted and a quoted multi-line cell's record named by its first line.
+struct LineIndex<'a> {
+    starts: Vec<u64>,
+    /// The csv reader places a record where the previous one ended, before the line ends (and
+    /// blank lines) in between; the body lets [`LineIndex::line_at`] step past them.
+    body: &'a [u8],
+}
+
+impl<'a> LineIndex<'a> {
+    fn of(body: &'a [u8]) -> LineIndex<'a> {
+        let mut starts = vec![0];
+        let mut i = 0;
+        while i < body.len() {
+            match body[i] {
+                b'\r' if body.get(i + 1) == Some(&b'\n') => {
+                    starts.push(i as u64 + 2);
+                    i += 2;
+                    continue;
+                }
+                b'\r' | b'\n' => starts.push(i as u64 + 1),
+                _ => {}
+            }
+            i += 1;
+        }
+        LineIndex { starts, body }
+    }
+
+    /// The 1-based line of the record the reader placed at byte `offset`: its first character
+    /// past any line ends.
+    fn line_at(&self, offset: u64) -> u64 {
+        let mut at = offset as usize;
+        while matches!(self.body.get(at), Some(b'\r' | b'\n')) {
+            at += 1;
+        }
+        self.starts.partition_point(|start| *start <= at as u64) as u64
+    }
+}
+
+/// The characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection).
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A text cell as exported: one that a spreadsheet would run as a formula gets a leading `'`
+/// (shown as text, not evaluated), and so does one that already starts with `'`, so that
+/// [`unguard`] restores every value exactly.
+fn guard(value: &str) -> String {
+    if value.starts_with(FORMULA_START) || value.starts_with('\'') {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    }
+}
+
+/// The value of an imported text cell: a guard [`guard`] added is removed; a `'` a person typed
+/// before ordinary text stays.
+fn unguard(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_START) || rest.starts_with('\'') => rest,
+        _ => cell,
     }
 }
 
@@ -167,7 +231,7 @@ fn row_number(
             continue;
         }
         let value = match kind {
-            Kind::Text => Value::String(cell.to_string()),
+            Kind::Text => Value::String(unguard(cell).to_string()),
             Kind::List => Value::Array(
                 cell.split(';').map(str::trim).filter(|v| !v.is_empty()).map(|v| Value::String(v.into())).collect(),
             ),
@@ -229,7 +293,12 @@ pub fn write<'a>(numbers: impl IntoIterator<Item = &'a Number>) -> Result<Vec<u8
     w.write_record(cols.iter().map(|(h, _)| h)).map_err(|e| e.to_string())?;
     for n in numbers {
         let json = serde_json::to_value(n).map_err(|e| e.to_string())?;
-        let cells = cols.iter().map(|(h, _)| cell(&json, h));
+        // Telephone numbers are `+` and digits, which spreadsheets read as a number, never a
+        // formula; every other text cell is guarded.
+        let cells = cols.iter().map(|(h, kind)| match kind {
+            Kind::Text if h != "telephoneNumber" => guard(&cell(&json, h)),
+            _ => cell(&json, h),
+        });
         w.write_record(cells).map_err(|e| e.to_string())?;
     }
     w.into_inner().map_err(|e| e.to_string())
@@ -311,6 +380,71 @@ mod tests {
         assert!(String::from_utf8(first)
             .unwrap()
             .starts_with("telephoneNumber,accountName,configuration_customSipHeader,"));
+    }
+
+    /// The line each error names, for the same file with LF, CRLF and CR line ends.
+    fn error_lines(body: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for ending in ["\n", "\r\n", "\r"] {
+            let b = body.replace('\n', ending);
+            let Err(DomainError::Invalid(errors)) = parse("contoso", b.as_bytes()) else { panic!("accepted") };
+            let lines: Vec<String> = errors.iter().map(|e| e.target.clone()).collect();
+            if let Some(first) = out.first() {
+                assert_eq!(&lines.join("|"), first, "with {ending:?}");
+            }
+            out.push(lines.join("|"));
+        }
+        out.remove(0).split('|').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn errors_name_the_physical_line_for_any_line_ending() {
+        // Line 3 is blank, line 4 a bad number, lines 5-6 one quoted two-line cell, line 7 a
+        // duplicate of line 2.
+        let body = "telephoneNumber,configuration_customSipHeader,serviceDetails_teamsDirectRouting_enabled\n\
+            +15105550001,a,true\n\
+            \n\
+            15105550002,b,true\n\
+            +15105550003,\"two\nlines\",true\n\
+            +15105550001,c,true\n";
+        let targets = error_lines(body);
+        assert_eq!(
+            targets,
+            ["line 4: telephoneNumber", "line 5: configuration_customSipHeader", "line 7: telephoneNumber",],
+            "{targets:?}"
+        );
+    }
+
+    #[test]
+    fn a_duplicate_names_its_first_line() {
+        let body = "telephoneNumber,serviceDetails_teamsDirectRouting_enabled\r\n\r\n+15105550001,true\r\n+15105550001,true\r\n";
+        let Err(DomainError::Invalid(e)) = parse("a", body.as_bytes()) else { panic!() };
+        assert_eq!(e[0].target, "line 4: telephoneNumber");
+        assert!(e[0].message.contains("line 3"), "{}", e[0].message);
+    }
+
+    #[test]
+    fn formula_like_values_export_guarded_and_reimport_unchanged() {
+        let mut n: Number = serde_json::from_value(serde_json::json!({"telephoneNumber": "+15105550001", "accountName": "contoso",
+            "serviceDetails": {"teamsOperatorConnect": {"enabled": true, "configuration": {"usage": "CallingUserAssignment",
+                "choosableCapabilities": ["InboundCalling"], "civicAddressId": "=HYPERLINK(\"http://x\")", "locationId": "'@loc"}}},
+            "configuration": {"customSipHeader": "-cmd"}}))
+        .unwrap();
+        n.clear_read_only();
+        let file = write([&n]).unwrap();
+        let text = String::from_utf8(file.clone()).unwrap();
+        for cell in text.lines().nth(1).unwrap().split(',') {
+            let cell = cell.trim_start_matches('"');
+            assert!(!cell.starts_with(['=', '-', '@']), "{cell:?} in {text}");
+        }
+        let rows = parse("contoso", &file).unwrap();
+        assert_eq!(rows[0].number, n);
+        assert_eq!(write([&rows[0].number]).unwrap(), file);
+        // A quote a person typed before plain text is kept.
+        assert_eq!(unguard("'abc"), "'abc");
+        for v in ["=1", "+1", "-1", "@a", "'", "''=", "plain", ""] {
+            assert_eq!(unguard(&guard(v)), v);
+        }
     }
 
     #[test]

@@ -9,7 +9,6 @@ use flate2::Compression;
 use serde::Serialize;
 use serde_json::Value;
 use std::io::{Read, Write};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use switchboard_domain::audit::{diff, AuditEvent, EntityChange};
 use switchboard_domain::filter::{Filter, Literal};
@@ -20,6 +19,7 @@ use crate::error::StoreError;
 use crate::expr::Placeholders;
 use crate::keys::{self, CHANGES, DOC, EXPIRES_AT};
 use crate::paging::{AuditScope, Listing, Page, PageRequest};
+use crate::retry::now_ms;
 use crate::{item, Repository};
 
 /// One entity a change touched, before and after, as the API shows it.
@@ -68,10 +68,6 @@ pub struct AuditQuery {
     /// RFC 3339; defaults: the start of `to`'s UTC day, and now.
     pub from: Option<String>,
     pub to: Option<String>,
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 fn rfc3339(ms: u64) -> String {

@@ -15,13 +15,23 @@
 //! | Audit event         | `AUDIT#<yyyy-mm-dd>` | `<ms>#<id>`        | `AUDITA#<account>` / `AUDITT#<tenant>` | `<ms>#<id>` | `AUDITBY#<actor>` | `<ms>#<id>` |
 //! | Repeatable request  | `REQ#<caller>#<id>` | `Q`                 | –             | –          | –      | –        |
 //! | CSV import (live)   | `IMPORT#<name>`   | `I`                   | –             | –          | –      | –        |
-//! | CSV import journal  | `IMPORT#<name>`   | `C#<importId>#<n>`    | –             | –          | –      | –        |
+//! | Batch write (live)  | `IMPORT#<name>`   | `W#<writeId>`         | –             | –          | –      | –        |
+//! | Write journal       | `IMPORT#<name>`   | `C#<writeId>#<n>`     | –             | –          | –      | –        |
 //!
 //! GSI3 is the sync's work queue, sparse and keys-only: an account, number or request for
 //! information waiting for the backend carries `GSI3PK = PENDING` and `GSI3SK = A#<name>` /
 //! `N#<account>#<e164>` / `R#<tenant>`; the sync removes both when the item is `synced` or `failed`.
-//! A CSV import in progress also sits in GSI3, under `GSI3PK = IMPORTING`, `GSI3SK = <account>`, so
-//! the sync finds imports whose writer died and rolls them back.
+//! A journaled write in progress (an import or a batch of more than one transaction) also sits in
+//! GSI3, under `GSI3PK = IMPORTING`, `GSI3SK = <account>`, so the sync finds writes whose writer
+//! died and rolls them back.
+//!
+//! Why a journaled write is all or nothing: every transaction is conditional on the tags it read,
+//! so it either applies exactly the change computed from what was read or nothing; the journal
+//! item commits in the same transaction as the numbers it describes, so every committed change
+//! has its undo record; the roll-back restores only items still holding this write's tags (it
+//! never undoes another writer); and the head is deleted conditionally on the write's id, so a
+//! write is either committed (head gone, by its writer) or rolled back (head gone, by the
+//! roll-back), never both.
 //!
 //! A number's item is keyed by the number alone, so "a number belongs to exactly one account"
 //! is a property of the key: creating it is a conditional put (`attribute_not_exists(PK)`), and
@@ -37,7 +47,7 @@
 //! | list an account's numbers        | Query GSI1 `GSI1PK = ACCT#<name>`                           |
 //! | list all numbers (`GET /numbers`)| Query GSI2 `GSI2PK = NUMS`                                  |
 //! | create/replace number            | TransactWriteItems: number put (conditional on its etag or absence) + account counter update (conditional on the account existing with the service enabled) |
-//! | batch numbers                    | BatchGetItem of the numbers, then TransactWriteItems in chunks of 99 numbers + 1 counter update |
+//! | batch numbers (≤100)             | BatchGetItem of the numbers; one TransactWriteItems (≤97 puts / ≤48 deletes + counter + event), or a journaled write (below) |
 //! | delete account + numbers         | mark the account `deleting` (blocks new numbers), Query GSI1, conditional transactional deletes, then delete the account if its total is 0 |
 //! | list / get requests for info     | Query GSI1 `GSI1PK = RFIS` / GetItem `RFI#<tenant>`                     |
 //! | list / get an account's addresses| GetItem the account for its tenant, Query `TENANT#<tenant>` `begins_with(SK, CA#)` / GetItem |
@@ -46,7 +56,7 @@
 //! | sync: open orders, releases      | Query `ORDERS`, Query `RELEASES`                                        |
 //! | sync: one run at a time          | conditional put of `SYNC#LEASE` (free, expired, or ours)                |
 //! | sync: number results             | BatchGetItem of the numbers, then per account TransactWriteItems of ≤98 puts conditional on each tag + one audit event (cancelled: one by one) |
-//! | CSV import (≤10,000 numbers)     | BatchGetItem of the numbers; conditional put of `IMPORT#<name>`/`I` (one import per account); TransactWriteItems of 97 numbers + counter update + journal item holding their previous items; delete `I` to commit |
+//! | journaled write (batch, import)  | put the head (`IMPORT#<name>`/`W#<id>` for a batch; conditional `IMPORT#<name>`/`I` for an import: one per account); TransactWriteItems of 97 puts or 48 deletes (+ releases) + counter update + journal item holding their previous items + event; delete the head to commit; roll back from the journal on any failure |
 //! | audit: write an event            | a Put in the same TransactWriteItems as the change it records; `doc` holds what listings filter on, `changes` the deflated before/after |
 //! | audit: by account (and number)   | Query GSI1 `AUDITA#<account>` `GSI1SK BETWEEN <from> AND <to>`, newest first; a number adds `contains(telephoneNumbers, :tn)` |
 //! | audit: by actor / by day         | Query GSI2 `AUDITBY#<actor>` / Query `AUDIT#<day>`, `BETWEEN` the times                   |
@@ -172,6 +182,11 @@ pub fn import_pk(account: &str) -> String {
 /// The one live import of an account.
 pub fn import_head(account: &str) -> Key {
     HashMap::from([(PK.into(), s(import_pk(account))), (SK.into(), s("I"))])
+}
+
+/// The head of one journaled batch write (several may run at once in one account).
+pub fn write_head(account: &str, id: &str) -> Key {
+    HashMap::from([(PK.into(), s(import_pk(account))), (SK.into(), s(format!("W#{id}")))])
 }
 
 /// The sort-key prefix of one import's journal items.

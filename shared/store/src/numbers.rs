@@ -3,6 +3,7 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use std::collections::HashMap;
+use std::time::Duration;
 
 use switchboard_domain::provisioning::ProvisioningStatus;
 use switchboard_domain::{Account, DomainError, Number, Service, ServiceCounts};
@@ -11,18 +12,16 @@ use crate::audit::{Entity, Scope};
 use crate::batch::{self, Item};
 use crate::error::{not_found_account, not_found_number, StoreError};
 use crate::expr::Placeholders;
+use crate::journal::{Change, DELETES_PER_TX, PUTS_PER_TX};
 use crate::keys::{self, DELETING, DOC, ETAG, PK, TOTAL};
 use crate::paging::{Listing, Page, PageRequest};
+use crate::retry::optimistic;
 use crate::syncstate::PendingRelease;
 use crate::{item, new_etag, Precondition, Repository, Stored, Written};
 
-/// Numbers per transaction: the 100-action limit less the account's counters and the audit event.
-pub(crate) const NUMBERS_PER_TX: usize = 98;
-/// Numbers per delete transaction: each may carry a release tombstone, plus the counters and
-/// the audit event.
-const DELETES_PER_TX: usize = 49;
-/// Retries when concurrent writers collide on the same items.
-const MAX_ATTEMPTS: usize = 8;
+/// How long a batch's writer may hold its journal before the sync takes it for dead: well past
+/// the account-actions function's timeout.
+const BATCH_LEASE: Duration = Duration::from_secs(120);
 
 /// The account as a number write needs it.
 pub(crate) struct Owner {
@@ -58,7 +57,7 @@ impl Owner {
 
 /// The release tombstone for a deleted number, if the backend has (or may have) it: an OC/TPM
 /// number of an account that syncs that service to a tenant.
-fn release_for(account: Option<&Account>, n: &Number) -> Option<PendingRelease> {
+pub(crate) fn release_for(account: Option<&Account>, n: &Number) -> Option<PendingRelease> {
     let account = account?;
     let sd = &account.service_details;
     let tenant = sd.teams_tenant_id.clone()?;
@@ -176,7 +175,7 @@ impl Repository {
 
     /// Creates or replaces one number of `n.account_name`.
     pub async fn put_number(&self, n: Number, pre: &Precondition) -> Result<(Written, Stored<Number>), StoreError> {
-        for _ in 0..MAX_ATTEMPTS {
+        optimistic(|| async {
             let owner = self.owner(&n.account_name).await?;
             owner.check_can_hold(&n, "")?;
             let existing = self.get_number_item(&n.telephone_number).await?;
@@ -200,16 +199,17 @@ impl Repository {
             ];
             let changed = Entity::number(&number.telephone_number, existing.as_ref(), Some(&number));
             actions.extend(self.audit_action("numbers.put", Scope::account(&number.account_name), vec![changed])?);
-            if self.transact(actions).await? {
-                let written = if existing.is_some() { Written::Replaced } else { Written::Created };
-                return Ok((written, Stored { value: number, etag }));
+            if !self.transact(actions).await? {
+                return Ok(None);
             }
-        }
-        Err(StoreError::Contention)
+            let written = if existing.is_some() { Written::Replaced } else { Written::Created };
+            Ok(Some((written, Stored { value: number, etag })))
+        })
+        .await
     }
 
     pub async fn delete_number(&self, account: &str, tn: &str, pre: &Precondition) -> Result<(), StoreError> {
-        for _ in 0..MAX_ATTEMPTS {
+        optimistic(|| async {
             let existing = match self.get_number_item(tn).await? {
                 Some(i) if item::owner(&i).as_deref() == Some(account) => i,
                 _ => return Err(not_found_number(tn)),
@@ -224,15 +224,13 @@ impl Repository {
             let owner = self.get_account_item(account).await?.map(|i| item::account(&i)).transpose()?;
             let mut actions = vec![self.delete_action(tn, &etag)?, self.counter_action(account, &delta, -1, &[])?];
             if let Some(r) = release_for(owner.as_ref().map(|o| &o.value), &number) {
-                actions.push(self.release_put(&r)?);
+                actions.push(self.release_put(&r, None)?);
             }
             let changed = Entity::number(tn, Some(&existing), None);
             actions.extend(self.audit_action("numbers.delete", Scope::account(account), vec![changed])?);
-            if self.transact(actions).await? {
-                return Ok(());
-            }
-        }
-        Err(StoreError::Contention)
+            Ok(self.transact(actions).await?.then_some(()))
+        })
+        .await
     }
 
     pub(crate) async fn existing_numbers(&self, tns: &[&str]) -> Result<HashMap<String, Item>, StoreError> {
@@ -245,15 +243,15 @@ impl Repository {
     }
 
     /// Creates or replaces up to 100 numbers of one account (`numbers` already validated and
-    /// free of duplicates). A number owned by another account fails the whole batch before
-    /// anything is written. Returns the stored numbers in request order.
+    /// free of duplicates), all or nothing (see `journal`). Returns the stored numbers in
+    /// request order.
     pub async fn upsert_numbers(&self, account: &str, numbers: Vec<Number>) -> Result<Vec<Stored<Number>>, StoreError> {
         let owner = self.owner(account).await?;
         for (i, n) in numbers.iter().enumerate() {
             owner.check_can_hold(n, &format!("numbers[{i}]."))?;
         }
-        // Every number's owner is checked before anything is written, so a conflict anywhere in
-        // the batch leaves all of it unwritten (a writer racing in between is caught per chunk).
+        // Every number's owner is checked before anything is written, so the usual conflict is
+        // answered without writing at all; one that races in later is caught by its transaction.
         let tns: Vec<&str> = numbers.iter().map(|n| n.telephone_number.as_str()).collect();
         let existing = self.existing_numbers(&tns).await?;
         for (i, n) in numbers.iter().enumerate() {
@@ -262,106 +260,69 @@ impl Repository {
             }
         }
         let numbers: Vec<Number> = numbers.into_iter().map(|n| owner.prepare(n)).collect();
-        let mut stored = Vec::with_capacity(numbers.len());
-        for (c, chunk) in numbers.chunks(NUMBERS_PER_TX).enumerate() {
-            stored.extend(self.upsert_chunk(account, chunk, c * NUMBERS_PER_TX).await?);
-        }
-        Ok(stored)
+        let changes: Vec<Change> = numbers.iter().cloned().map(|n| Change::Put(Box::new(n))).collect();
+        let target = |i: usize| format!("numbers[{i}].telephoneNumber");
+        self.write_all(&owner.account, "numbers.createOrUpdate", &changes, PUTS_PER_TX, &existing, &target).await?;
+        // The tags were written by the chunks; read them back in request order.
+        let tns: Vec<&str> = numbers.iter().map(|n| n.telephone_number.as_str()).collect();
+        let fresh = self.existing_numbers(&tns).await?;
+        numbers
+            .into_iter()
+            .map(|n| {
+                let etag = fresh.get(&n.telephone_number).and_then(item::etag).unwrap_or_default();
+                Ok(Stored { value: n, etag })
+            })
+            .collect()
     }
 
-    async fn upsert_chunk(
-        &self,
-        account: &str,
-        chunk: &[Number],
-        offset: usize,
-    ) -> Result<Vec<Stored<Number>>, StoreError> {
-        for _ in 0..MAX_ATTEMPTS {
-            let tns: Vec<&str> = chunk.iter().map(|n| n.telephone_number.as_str()).collect();
-            let existing = self.existing_numbers(&tns).await?;
-            let mut delta = ServiceCounts::default();
-            let mut total = 0;
-            let mut adding = Vec::new();
-            let mut actions = Vec::with_capacity(chunk.len() + 2);
-            let mut stored = Vec::with_capacity(chunk.len());
-            let mut changed = Vec::with_capacity(chunk.len());
-            for (i, n) in chunk.iter().enumerate() {
-                let old = existing.get(&n.telephone_number);
-                if let Some(other) = old.and_then(item::owner).filter(|o| o != account) {
-                    return Err(owned_elsewhere(
-                        &format!("numbers[{}].telephoneNumber", offset + i),
-                        &n.telephone_number,
-                        &other,
-                    ));
-                }
-                delta.add(&n.counts());
-                match old {
-                    Some(o) => delta.sub(&item::number(o)?.value.counts()),
-                    None => total += 1,
-                }
-                for s in n.service_details.enabled() {
-                    if !adding.contains(&s) {
-                        adding.push(s);
-                    }
-                }
-                let etag = new_etag();
-                actions.push(self.put_action(n, &etag, old.and_then(item::etag).as_deref())?);
-                changed.push(Entity::number(&n.telephone_number, old, Some(n)));
-                stored.push(Stored { value: n.clone(), etag });
-            }
-            actions.push(self.counter_action(account, &delta, total, &adding)?);
-            actions.extend(self.audit_action("numbers.createOrUpdate", Scope::account(account), changed)?);
-            if self.transact(actions).await? {
-                return Ok(stored);
-            }
-            // Re-read: the account may have changed (deleted, service turned off) too.
-            self.owner(account).await?;
-        }
-        Err(StoreError::Contention)
-    }
-
-    /// Deletes up to 100 numbers of one account. Numbers the account doesn't own are skipped,
-    /// as a repeated delete is; the caller learns which were deleted.
+    /// Deletes up to 100 numbers of one account, all or nothing. Numbers the account doesn't
+    /// own are skipped, as a repeated delete is; the caller learns which were deleted.
     pub async fn delete_numbers(&self, account: &str, tns: &[&str]) -> Result<Vec<String>, StoreError> {
         let owner = self.get_account_item(account).await?.ok_or_else(|| not_found_account(account))?;
         let owner = item::account(&owner)?.value;
-        let mut deleted = Vec::new();
-        for chunk in tns.chunks(DELETES_PER_TX) {
-            deleted.extend(self.delete_chunk(&owner, chunk).await?);
-        }
-        Ok(deleted)
+        let existing = self.existing_numbers(tns).await?;
+        let changes: Vec<Change> = tns.iter().map(|tn| Change::Delete(tn.to_string())).collect();
+        let target = |i: usize| format!("numbers[{i}].telephoneNumber");
+        self.write_all(&owner, "numbers.delete", &changes, DELETES_PER_TX, &existing, &target).await
     }
 
-    async fn delete_chunk(&self, owner: &Account, tns: &[&str]) -> Result<Vec<String>, StoreError> {
-        let account = owner.name.as_str();
-        for _ in 0..MAX_ATTEMPTS {
-            let existing = self.existing_numbers(tns).await?;
-            let owned: Vec<(&String, &Item)> =
-                existing.iter().filter(|(_, i)| item::owner(i).as_deref() == Some(account)).collect();
-            if owned.is_empty() {
-                return Ok(Vec::new());
-            }
-            let mut delta = ServiceCounts::default();
-            let mut actions = Vec::with_capacity(owned.len() * 2 + 2);
-            let mut changed = Vec::with_capacity(owned.len());
-            for (tn, i) in &owned {
-                let number = item::number(i)?.value;
-                delta.sub(&number.counts());
-                actions.push(self.delete_action(tn, &item::etag(i).unwrap_or_default())?);
-                if let Some(r) = release_for(Some(owner), &number) {
-                    actions.push(self.release_put(&r)?);
-                }
-                changed.push(Entity::number(tn, Some(i), None));
-            }
-            actions.push(self.counter_action(account, &delta, -(owned.len() as i64), &[])?);
-            actions.extend(self.audit_action("numbers.delete", Scope::account(account), changed)?);
-            if self.transact(actions).await? {
-                return Ok(owned.into_iter().map(|(tn, _)| tn.clone()).collect());
+    /// Writes `changes` in transactions of `per_tx`: one transaction needs no journal; more are
+    /// journaled under a head of their own, so several batches of one account may run at once.
+    async fn write_all(
+        &self,
+        owner: &Account,
+        op: &'static str,
+        changes: &[Change],
+        per_tx: usize,
+        existing: &HashMap<String, Item>,
+        target: &(dyn Fn(usize) -> String + Sync),
+    ) -> Result<Vec<String>, StoreError> {
+        if changes.len() <= per_tx {
+            return Ok(Box::pin(self.write_chunk(owner, op, None, changes, existing, target)).await?.changed);
+        }
+        let head = keys::write_head(&owner.name, &new_etag());
+        let journal = self
+            .open_journal(&owner.name, op, head, false, BATCH_LEASE, changes.len())
+            .await?
+            .ok_or(StoreError::Contention)?;
+        let mut changed = Vec::with_capacity(changes.len());
+        for (c, chunk) in changes.chunks(per_tx).enumerate() {
+            let offset = c * per_tx;
+            let at = |i: usize| target(offset + i);
+            match Box::pin(self.write_chunk(owner, op, Some((&journal, c)), chunk, existing, &at)).await {
+                Ok(out) => changed.extend(out.changed),
+                Err(e) => return Err(Box::pin(self.abandon_journal(&journal, e)).await),
             }
         }
-        Err(StoreError::Contention)
+        if let Err(e) = self.commit_journal(&journal).await {
+            return Err(Box::pin(self.abandon_journal(&journal, e)).await);
+        }
+        Ok(changed)
     }
 
-    /// Deletes every number of an account that is marked `deleting`.
+    /// Deletes every number of an account that is marked `deleting`. Roll-forward, not
+    /// roll-back: the mark is the commit point (no number can join the account after it), so a
+    /// failure here leaves the account marked and the next `DELETE` finishes the job.
     pub(crate) async fn purge_numbers(&self, account: &str) -> Result<(), StoreError> {
         let listing = Listing::AccountNumbers(account.to_string());
         let owner = self.get_account_item(account).await?.ok_or_else(|| not_found_account(account))?;
@@ -375,7 +336,9 @@ impl Repository {
             let tns: Vec<String> =
                 page.items.iter().filter_map(|i| item::number(i).ok()).map(|n| n.value.telephone_number).collect();
             let refs: Vec<&str> = tns.iter().map(String::as_str).collect();
-            self.delete_chunk(&owner, &refs).await?;
+            let existing = self.existing_numbers(&refs).await?;
+            let changes: Vec<Change> = tns.iter().cloned().map(Change::Delete).collect();
+            self.write_chunk(&owner, "numbers.delete", None, &changes, &existing, &|_| "accountName".into()).await?;
         }
     }
 }

@@ -14,7 +14,6 @@ use crate::batch::{self, Item};
 use crate::error::StoreError;
 use crate::expr::Placeholders;
 use crate::keys::{self, Queue, DOC, ETAG, GSI3PK, GSI3SK, PK};
-use crate::numbers::NUMBERS_PER_TX;
 use crate::paging::{Listing, Page, PageRequest};
 use crate::{item, new_etag, Repository, Stored};
 
@@ -72,9 +71,14 @@ pub struct Mirror {
     pub available_capabilities: Vec<String>,
 }
 
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
-}
+pub use crate::retry::now_ms;
+
+/// Number results one transaction lands: conditional puts plus the run's audit event.
+const RESULTS_PER_TX: usize = crate::tx::MAX_ACTIONS - 2;
+
+/// A release tombstone written by a journaled delete names the write, so its roll-back removes
+/// only its own tombstone.
+pub(crate) const RELEASED_BY: &str = "releasedBy";
 
 impl Repository {
     /// Takes the sync lease if it is free, expired or already ours.
@@ -262,7 +266,7 @@ impl Repository {
             }
             let groups = by_account
                 .into_values()
-                .flat_map(|g| g.chunks(NUMBERS_PER_TX).map(<[Replacement]>::to_vec).collect::<Vec<_>>());
+                .flat_map(|g| g.chunks(RESULTS_PER_TX).map(<[Replacement]>::to_vec).collect::<Vec<_>>());
             let outcomes: Vec<Result<usize, StoreError>> = stream::iter(groups)
                 .map(|group| async move { self.replace_numbers_if(group).await })
                 .buffer_unordered(WRITE_CONCURRENCY)
@@ -351,8 +355,12 @@ impl Repository {
     pub(crate) fn release_put(
         &self,
         r: &PendingRelease,
+        by: Option<&str>,
     ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
-        let item = item::record_item(keys::release(&r.tenant_id, &r.telephone_number), r)?;
+        let mut item = item::record_item(keys::release(&r.tenant_id, &r.telephone_number), r)?;
+        if let Some(id) = by {
+            item.insert(RELEASED_BY.into(), aws_sdk_dynamodb::types::AttributeValue::S(id.to_string()));
+        }
         self.tx_put(item, None, &Placeholders::default())
     }
 }

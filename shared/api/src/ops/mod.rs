@@ -23,25 +23,27 @@ use crate::routes::Op;
 pub type Result = std::result::Result<HttpResponse, ApiError>;
 
 pub async fn call(op: Op, app: &App, req: Request) -> Result {
+    // Each operation's future is boxed: inline, the largest (a journaled batch) would set the
+    // stack size of every request's future, and debug builds spend it fast.
     match op {
-        Op::AccountsList => accounts::list(app, req).await,
-        Op::AccountsGet => accounts::get(app, req).await,
-        Op::AccountsPut => accounts::put(app, req).await,
-        Op::AccountsDelete => accounts::delete(app, req).await,
-        Op::AccountActions => actions::post(app, req).await,
-        Op::NumbersList => numbers::list(app, req).await,
-        Op::NumbersListAll => numbers::list_all(app, req).await,
-        Op::NumbersGet => numbers::get(app, req).await,
-        Op::NumbersPut => numbers::put(app, req).await,
-        Op::NumbersDelete => numbers::delete(app, req).await,
-        Op::NumbersExport => csv::export(app, req).await,
-        Op::RfisList => rfis::list(app, req).await,
-        Op::RfisGet => rfis::get(app, req).await,
-        Op::RfisPatch => rfis::patch(app, req).await,
-        Op::CivicAddressesList => civic::list(app, req).await,
-        Op::CivicAddressesGet => civic::get(app, req).await,
-        Op::SyncRunsList => sync_runs::list(app, req).await,
-        Op::AuditEventsList => audit::list(app, req).await,
+        Op::AccountsList => Box::pin(accounts::list(app, req)).await,
+        Op::AccountsGet => Box::pin(accounts::get(app, req)).await,
+        Op::AccountsPut => Box::pin(accounts::put(app, req)).await,
+        Op::AccountsDelete => Box::pin(accounts::delete(app, req)).await,
+        Op::AccountActions => Box::pin(actions::post(app, req)).await,
+        Op::NumbersList => Box::pin(numbers::list(app, req)).await,
+        Op::NumbersListAll => Box::pin(numbers::list_all(app, req)).await,
+        Op::NumbersGet => Box::pin(numbers::get(app, req)).await,
+        Op::NumbersPut => Box::pin(numbers::put(app, req)).await,
+        Op::NumbersDelete => Box::pin(numbers::delete(app, req)).await,
+        Op::NumbersExport => Box::pin(csv::export(app, req)).await,
+        Op::RfisList => Box::pin(rfis::list(app, req)).await,
+        Op::RfisGet => Box::pin(rfis::get(app, req)).await,
+        Op::RfisPatch => Box::pin(rfis::patch(app, req)).await,
+        Op::CivicAddressesList => Box::pin(civic::list(app, req)).await,
+        Op::CivicAddressesGet => Box::pin(civic::get(app, req)).await,
+        Op::SyncRunsList => Box::pin(sync_runs::list(app, req)).await,
+        Op::AuditEventsList => Box::pin(audit::list(app, req)).await,
     }
 }
 
