@@ -507,7 +507,19 @@ pub mod e2e {
         let log = std::fs::File::create(&log_path).unwrap();
         let mut cmd = Command::new(bin);
         cmd.current_dir(root())
-            .args(["lambda", "watch", "--ignore-changes", "-A", "127.0.0.1", "-P", &port.to_string()])
+            // Two instances per function, as Lambda would run them: same-route races are real,
+            // not serialised by the local gateway.
+            .args([
+                "lambda",
+                "watch",
+                "--ignore-changes",
+                "--concurrency",
+                "2",
+                "-A",
+                "127.0.0.1",
+                "-P",
+                &port.to_string(),
+            ])
             .args([
                 "--env-var",
                 &format!("AWS_ENDPOINT_URL_DYNAMODB={endpoint}"),

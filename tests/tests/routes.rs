@@ -104,7 +104,7 @@ fn the_openapi_document_is_current_and_complete() {
     let mut served = BTreeSet::new();
     for r in ROUTES {
         if r.op == switchboard_api::Op::AccountActions {
-            for a in switchboard_api::ops::actions::Action::ALL {
+            for a in switchboard_api::routes::Action::ALL {
                 served.insert(("POST".to_string(), format!("/accounts/{{accountName}}:{}", a.name())));
             }
         } else {

@@ -1,52 +1,18 @@
-//! The app state built once per cold start, the per-request frame every operation shares
-//! (request ids, auth, api-version, error mapping), and [`run`], which a function's `main` calls.
+//! The per-request frame every operation shares (request ids, auth, api-version, the one error
+//! mapping) and [`run`], which a function's `main` calls.
 
 use lambda_http::http::HeaderValue;
 use lambda_http::{service_fn, Request, RequestExt};
 use std::convert::Infallible;
-use std::sync::Arc;
 use tracing::Instrument;
 
-use switchboard_backend::{Backend, BackendConfig, HttpBackend};
-use switchboard_store::Repository;
-
-use switchboard_domain::audit::{Actor, AuditContext};
-
-use crate::auth::{Authenticator, Principal};
 use crate::error::ApiError;
 use crate::response::{self, HttpResponse};
-use crate::routes::Op;
+use crate::routes::{Call, Op};
+use crate::state::App;
 use crate::{ops, repeatability, request};
 
-/// What every handler needs: the repository, the authenticator, and (for the Teams actions)
-/// the backend service. Cheap to clone.
-#[derive(Clone)]
-pub struct App {
-    pub repo: Repository,
-    pub auth: Arc<Authenticator>,
-    pub backend: Option<Arc<dyn Backend>>,
-}
-
 impl App {
-    pub fn new(repo: Repository, auth: Authenticator) -> Self {
-        App { repo, auth: Arc::new(auth), backend: None }
-    }
-
-    pub fn with_backend(mut self, backend: Arc<dyn Backend>) -> Self {
-        self.backend = Some(backend);
-        self
-    }
-
-    pub async fn from_env() -> Result<Self, String> {
-        let client = switchboard_store::client_from_env().await;
-        let app =
-            App::new(Repository::new(client, switchboard_store::table_name_from_env()), Authenticator::from_env()?);
-        Ok(match BackendConfig::from_env() {
-            Some(cfg) => app.with_backend(Arc::new(HttpBackend::new(cfg).map_err(|e| e.to_string())?)),
-            None => app,
-        })
-    }
-
     /// Handles one request of `op`. Never fails: every error becomes an HTTP response here.
     pub async fn handle(&self, op: Op, req: Request) -> HttpResponse {
         let request_id = req
@@ -79,32 +45,16 @@ impl App {
     async fn guarded(&self, op: Op, req: Request, request_id: &str) -> Result<HttpResponse, ApiError> {
         let principal = self.auth.authenticate(&req)?;
         request::check_api_version(&req)?;
-        principal.require(op.permission(&req)?)?;
+        let call = Call::read(op, &req)?;
+        principal.require(call.permission())?;
         tracing::debug!(subject = %principal.subject, "authorized");
         // Every change this request makes is audited as the caller's.
         let app = &self.acting(&principal, &req, request_id);
         match repeatability::read(&req, &principal) {
-            Ok(None) => ops::call(op, app, req).await,
-            Ok(Some(repeatable)) => repeatability::once(app, repeatable, ops::call(op, app, req)).await,
+            Ok(None) => ops::call(call, app, req).await,
+            Ok(Some(repeatable)) => repeatability::once(app, repeatable, ops::call(call, app, req)).await,
             Err(e) => Ok(repeatability::rejected(e)),
         }
-    }
-
-    fn acting(&self, principal: &Principal, req: &Request, request_id: &str) -> App {
-        let ctx = AuditContext {
-            actor: Actor {
-                subject: principal.subject.clone(),
-                app_id: principal.app_id.clone(),
-                roles: principal.roles.clone(),
-            },
-            request_id: Some(request_id.to_string()),
-            correlation_id: req
-                .headers()
-                .get("x-ms-client-request-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string),
-        };
-        App { repo: self.repo.acting(ctx), ..self.clone() }
     }
 }
 

@@ -11,10 +11,12 @@ pub mod repeatability;
 pub mod request;
 pub mod response;
 pub mod routes;
+pub mod state;
 
-pub use app::{run, App};
+pub use app::run;
 pub use error::ApiError;
 pub use routes::{Op, ROUTES};
+pub use state::App;
 
 /// The one API version this service implements.
 pub const API_VERSION: &str = "2024-02-29-preview";

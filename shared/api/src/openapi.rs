@@ -12,10 +12,10 @@ use switchboard_domain::civic::{AvailableCapabilities, CapabilityPlans, CivicAdd
 use switchboard_domain::rfi::{RelationshipStatus, RequestForInformation};
 use switchboard_domain::{telephone, text, Account, Number};
 
-use crate::ops::actions::{Action, MAX_BATCH};
+use crate::ops::actions::MAX_BATCH;
 use crate::paging::MAX_PAGE_SIZE;
 use crate::repeatability::{FIRST_SENT, REQUEST_ID};
-use crate::routes::{Op, ROUTES};
+use crate::routes::{Action, Op, ROUTES};
 use crate::API_VERSION;
 
 fn schema<T: JsonSchema>(gen: &mut SchemaGenerator) -> Value {

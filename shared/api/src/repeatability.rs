@@ -12,10 +12,10 @@ use std::time::{Duration, SystemTime};
 
 use switchboard_store::{Claim, StoredResponse, REPEATABILITY_WINDOW_SECS};
 
-use crate::app::App;
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::response::{self, HttpResponse};
+use crate::state::App;
 
 pub const REQUEST_ID: &str = "repeatability-request-id";
 pub const FIRST_SENT: &str = "repeatability-first-sent";

@@ -2,11 +2,14 @@
 //! `cargo lambda watch` router in `Cargo.toml` and the SAM template must declare the same
 //! routes; a test holds all three together.
 
+use lambda_http::http::StatusCode;
 use lambda_http::Request;
+
+use switchboard_domain::names;
 
 use crate::auth::Permission;
 use crate::error::ApiError;
-use crate::ops::actions::Action;
+use crate::request::path_param;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -93,31 +96,67 @@ pub const ROUTES: &[Route] = &[
     Route { op: Op::AuditEventsList, function: "audit-events-list", method: "GET", path: "/auditEvents" },
 ];
 
+/// The `:action` suffixes of `POST /accounts/{accountName}:{action}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    CreateOrUpdateNumbers,
+    DeleteNumbers,
+    GetTeamsCapabilityPlans,
+    GetTeamsAvailableCapabilities,
+    ImportNumbers,
+}
+
+impl Action {
+    pub const ALL: [Action; 5] = [
+        Action::CreateOrUpdateNumbers,
+        Action::DeleteNumbers,
+        Action::GetTeamsCapabilityPlans,
+        Action::GetTeamsAvailableCapabilities,
+        Action::ImportNumbers,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::CreateOrUpdateNumbers => "createOrUpdateNumbers",
+            Action::DeleteNumbers => "deleteNumbers",
+            Action::GetTeamsCapabilityPlans => "getTeamsCapabilityPlans",
+            Action::GetTeamsAvailableCapabilities => "getTeamsAvailableCapabilities",
+            Action::ImportNumbers => "importNumbers",
+        }
+    }
+
+    pub fn permission(self) -> Permission {
+        match self {
+            Action::CreateOrUpdateNumbers | Action::ImportNumbers => Permission::Write,
+            Action::DeleteNumbers => Permission::Delete,
+            Action::GetTeamsCapabilityPlans | Action::GetTeamsAvailableCapabilities => Permission::Read,
+        }
+    }
+
+    /// The account and action of `/accounts/{name}:{action}`.
+    pub fn from_request(req: &Request) -> std::result::Result<(String, Action), ApiError> {
+        let segment = path_param(req, "accountName")?;
+        let Some((account, action)) = segment.rsplit_once(':') else {
+            return Err(ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "MethodNotAllowed",
+                "POST needs an action: /accounts/{accountName}:{action}",
+                Some("accountName"),
+            ));
+        };
+        let action = Action::ALL.into_iter().find(|a| a.name() == action).ok_or_else(|| {
+            let known: Vec<_> = Action::ALL.iter().map(|a| a.name()).collect();
+            ApiError::not_found("action", format!("unknown action {action:?}; this API has {}", known.join(", ")))
+        })?;
+        names::account_name("accountName", account)?;
+        Ok((account.to_string(), action))
+    }
+}
+
 impl Op {
     pub fn route(self) -> &'static Route {
         // Every Op has exactly one route (checked by a test).
         ROUTES.iter().find(|r| r.op == self).unwrap_or(&ROUTES[0])
-    }
-
-    /// The permission this request needs.
-    pub fn permission(self, req: &Request) -> Result<Permission, ApiError> {
-        Ok(match self {
-            Op::AccountsList
-            | Op::AccountsGet
-            | Op::NumbersList
-            | Op::NumbersListAll
-            | Op::NumbersGet
-            | Op::NumbersExport
-            | Op::RfisList
-            | Op::RfisGet
-            | Op::CivicAddressesList
-            | Op::CivicAddressesGet
-            | Op::SyncRunsList
-            | Op::AuditEventsList => Permission::Read,
-            Op::AccountsPut | Op::NumbersPut | Op::RfisPatch => Permission::Write,
-            Op::AccountsDelete | Op::NumbersDelete => Permission::Delete,
-            Op::AccountActions => Action::from_request(req)?.1.permission(),
-        })
     }
 }
 
@@ -180,5 +219,51 @@ mod tests {
             assert_eq!((op.route().method, op.route().path), (routes[0].method, routes[0].path), "{op:?}");
         }
         assert_eq!(ROUTES.len(), ALL.len(), "a route for an operation that isn't listed");
+    }
+}
+
+/// What one request asks for. For `POST /accounts/{accountName}:{action}` the account and the
+/// action are read from the path here, once, and handed to the action's handler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Call {
+    Op(Op),
+    Action { account: String, action: Action },
+}
+
+impl Call {
+    pub fn read(op: Op, req: &Request) -> Result<Call, ApiError> {
+        Ok(match op {
+            Op::AccountActions => {
+                let (account, action) = Action::from_request(req)?;
+                Call::Action { account, action }
+            }
+            op => Call::Op(op),
+        })
+    }
+
+    /// The permission the request needs (SPEC §3).
+    pub fn permission(&self) -> Permission {
+        match self {
+            Call::Action { action, .. } => action.permission(),
+            Call::Op(
+                Op::AccountsList
+                | Op::AccountsGet
+                | Op::NumbersList
+                | Op::NumbersListAll
+                | Op::NumbersGet
+                | Op::NumbersExport
+                | Op::RfisList
+                | Op::RfisGet
+                | Op::CivicAddressesList
+                | Op::CivicAddressesGet
+                | Op::SyncRunsList
+                | Op::AuditEventsList,
+            ) => Permission::Read,
+            Call::Op(Op::AccountsPut | Op::NumbersPut | Op::RfisPatch) => Permission::Write,
+            Call::Op(Op::AccountsDelete | Op::NumbersDelete) => Permission::Delete,
+            // `Call::read` never leaves the actions' route a bare `Op`; if it did, only the
+            // strongest single permission would pass.
+            Call::Op(Op::AccountActions) => Permission::Delete,
+        }
     }
 }

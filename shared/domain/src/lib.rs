@@ -7,6 +7,7 @@ pub mod civic;
 pub mod decode;
 pub mod error;
 pub mod filter;
+pub mod holding;
 pub mod names;
 pub mod number;
 pub mod number_csv;

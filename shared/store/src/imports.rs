@@ -38,7 +38,7 @@ impl Repository {
         let mut problems = Vec::new();
         for r in &rows {
             for svc in r.number.service_details.enabled() {
-                if !owner.account.service_details.is_enabled(svc) {
+                if !owner.service_details.is_enabled(svc) {
                     problems.push(FieldError::new(
                         format!("line {}: serviceDetails_{}_enabled", r.line, svc.field()),
                         format!("account {account:?} does not have {} enabled", svc.field()),
@@ -66,15 +66,7 @@ impl Repository {
         let mut created = 0;
         for (c, chunk) in changes.chunks(PUTS_PER_TX).enumerate() {
             let at = |i: usize| target(c * PUTS_PER_TX + i);
-            match Box::pin(self.write_chunk(
-                &owner.account,
-                "numbers.import",
-                Some((&journal, c)),
-                chunk,
-                &existing,
-                &at,
-            ))
-            .await
+            match Box::pin(self.write_chunk(&owner, "numbers.import", Some((&journal, c)), chunk, &existing, &at)).await
             {
                 Ok(out) => created += out.created,
                 Err(e) => return Err(Box::pin(self.abandon_journal(&journal, e)).await),

@@ -30,11 +30,11 @@ use crate::batch::{self, Item};
 use crate::error::StoreError;
 use crate::expr::Placeholders;
 use crate::keys::{self, Key, ETAG, EXPIRES_AT, GSI3, GSI3PK, IMPORTING_PARTITION, PK, SK};
-use crate::numbers::{owned_elsewhere, release_for};
 use crate::retry::{now_ms, optimistic};
 use crate::syncstate::RELEASED_BY;
 use crate::tx::MAX_ACTIONS;
 use crate::{item, new_etag, Repository};
+use switchboard_domain::holding::owned_elsewhere;
 
 /// Numbers one transaction puts: the action limit less the counter update, the journal item
 /// and the audit event.
@@ -218,7 +218,7 @@ impl Repository {
                     match change {
                         Change::Put(n) => {
                             if let Some(other) = old_owner.filter(|o| o != account) {
-                                return Err(owned_elsewhere(&target(i), tn, &other));
+                                return Err(owned_elsewhere(&target(i), tn, &other).into());
                             }
                             delta.add(&n.counts());
                             delta.sub(&counts_of(old)?);
@@ -248,7 +248,7 @@ impl Repository {
                             delta.sub(&number.counts());
                             total -= 1;
                             actions.push(self.delete_action(tn, &item::etag(old).unwrap_or_default())?);
-                            let release = release_for(Some(owner), &number);
+                            let release = owner.release_for(&number);
                             if let Some(r) = &release {
                                 actions.push(self.release_put(r, journal.map(|(j, _)| j.id.as_str()))?);
                             }

@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use std::collections::HashMap;
 use std::time::Duration;
 
-use switchboard_domain::provisioning::ProvisioningStatus;
+use switchboard_domain::holding::owned_elsewhere;
 use switchboard_domain::{Account, DomainError, Number, Service, ServiceCounts};
 
 use crate::audit::{Entity, Scope};
@@ -16,61 +16,15 @@ use crate::journal::{Change, DELETES_PER_TX, PUTS_PER_TX};
 use crate::keys::{self, DELETING, DOC, ETAG, PK, TOTAL};
 use crate::paging::{Listing, Page, PageRequest};
 use crate::retry::optimistic;
-use crate::syncstate::PendingRelease;
 use crate::{item, new_etag, Precondition, Repository, Stored, Written};
 
 /// How long a batch's writer may hold its journal before the sync takes it for dead: well past
 /// the account-actions function's timeout.
 const BATCH_LEASE: Duration = Duration::from_secs(120);
 
-/// The account as a number write needs it.
-pub(crate) struct Owner {
-    pub(crate) account: Account,
-}
-
-impl Owner {
-    pub(crate) fn check_can_hold(&self, n: &Number, prefix: &str) -> Result<(), StoreError> {
-        for s in n.service_details.enabled() {
-            if !self.account.service_details.is_enabled(s) {
-                return Err(DomainError::conflict(
-                    "ServiceNotEnabled",
-                    format!("{prefix}serviceDetails.{}", s.field()),
-                    format!("account {:?} does not have {} enabled", self.account.name, s.field()),
-                )
-                .into());
-            }
-        }
-        Ok(())
-    }
-
-    /// Prepares a number for storing: read-only fields cleared, and `pending` when one of its
-    /// services is synced to the backend for this account.
-    pub(crate) fn prepare(&self, mut n: Number) -> Number {
-        n.clear_read_only();
-        let sd = &self.account.service_details;
-        if n.service_details.enabled().into_iter().any(|s| sd.syncs_service(s)) {
-            n.service_provisioning_status = Some(ProvisioningStatus::Pending);
-        }
-        n
-    }
-}
-
-/// The release tombstone for a deleted number, if the backend has (or may have) it: an OC/TPM
-/// number of an account that syncs that service to a tenant.
-pub(crate) fn release_for(account: Option<&Account>, n: &Number) -> Option<PendingRelease> {
-    let account = account?;
-    let sd = &account.service_details;
-    let tenant = sd.teams_tenant_id.clone()?;
-    let sent = n.service_details.enabled().into_iter().any(|s| sd.syncs_service(s));
-    sent.then(|| PendingRelease {
-        tenant_id: tenant,
-        telephone_number: n.telephone_number.clone(),
-        account_name: account.name.clone(),
-    })
-}
-
 impl Repository {
-    pub(crate) async fn owner(&self, account: &str) -> Result<Owner, StoreError> {
+    /// The account a number write goes to, if it is live.
+    pub(crate) async fn owner(&self, account: &str) -> Result<Account, StoreError> {
         let item = self.get_account_item(account).await?.ok_or_else(|| not_found_account(account))?;
         if item::is_deleting(&item) {
             return Err(DomainError::conflict(
@@ -80,7 +34,7 @@ impl Repository {
             )
             .into());
         }
-        Ok(Owner { account: item::account(&item)?.value })
+        Ok(item::account(&item)?.value)
     }
 
     async fn get_number_item(&self, tn: &str) -> Result<Option<Item>, StoreError> {
@@ -180,7 +134,7 @@ impl Repository {
             owner.check_can_hold(&n, "")?;
             let existing = self.get_number_item(&n.telephone_number).await?;
             if let Some(other) = existing.as_ref().and_then(item::owner).filter(|o| *o != n.account_name) {
-                return Err(owned_elsewhere("telephoneNumber", &n.telephone_number, &other));
+                return Err(owned_elsewhere("telephoneNumber", &n.telephone_number, &other).into());
             }
             let current_etag = existing.as_ref().and_then(item::etag);
             if !pre.allows_write(current_etag.as_deref()) {
@@ -223,7 +177,7 @@ impl Repository {
             delta.sub(&number.counts());
             let owner = self.get_account_item(account).await?.map(|i| item::account(&i)).transpose()?;
             let mut actions = vec![self.delete_action(tn, &etag)?, self.counter_action(account, &delta, -1, &[])?];
-            if let Some(r) = release_for(owner.as_ref().map(|o| &o.value), &number) {
+            if let Some(r) = owner.as_ref().and_then(|o| o.value.release_for(&number)) {
                 actions.push(self.release_put(&r, None)?);
             }
             let changed = Entity::number(tn, Some(&existing), None);
@@ -256,13 +210,15 @@ impl Repository {
         let existing = self.existing_numbers(&tns).await?;
         for (i, n) in numbers.iter().enumerate() {
             if let Some(other) = existing.get(&n.telephone_number).and_then(item::owner).filter(|o| o != account) {
-                return Err(owned_elsewhere(&format!("numbers[{i}].telephoneNumber"), &n.telephone_number, &other));
+                return Err(
+                    owned_elsewhere(&format!("numbers[{i}].telephoneNumber"), &n.telephone_number, &other).into()
+                );
             }
         }
         let numbers: Vec<Number> = numbers.into_iter().map(|n| owner.prepare(n)).collect();
         let changes: Vec<Change> = numbers.iter().cloned().map(|n| Change::Put(Box::new(n))).collect();
         let target = |i: usize| format!("numbers[{i}].telephoneNumber");
-        self.write_all(&owner.account, "numbers.createOrUpdate", &changes, PUTS_PER_TX, &existing, &target).await?;
+        self.write_all(&owner, "numbers.createOrUpdate", &changes, PUTS_PER_TX, &existing, &target).await?;
         // The tags were written by the chunks; read them back in request order.
         let tns: Vec<&str> = numbers.iter().map(|n| n.telephone_number.as_str()).collect();
         let fresh = self.existing_numbers(&tns).await?;
@@ -341,9 +297,4 @@ impl Repository {
             self.write_chunk(&owner, "numbers.delete", None, &changes, &existing, &|_| "accountName".into()).await?;
         }
     }
-}
-
-pub(crate) fn owned_elsewhere(target: &str, tn: &str, other: &str) -> StoreError {
-    DomainError::conflict("NumberOwnedByAnotherAccount", target, format!("{tn} already belongs to account {other:?}"))
-        .into()
 }

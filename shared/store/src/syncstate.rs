@@ -43,13 +43,7 @@ pub struct OpenOrder {
     pub created_ms: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PendingRelease {
-    pub tenant_id: String,
-    pub telephone_number: String,
-    pub account_name: String,
-}
+pub use switchboard_domain::holding::PendingRelease;
 
 /// What the sync learned about one number.
 #[derive(Debug, Clone)]

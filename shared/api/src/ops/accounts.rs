@@ -7,10 +7,10 @@ use switchboard_domain::{account, Account};
 use switchboard_store::Listing;
 
 use super::{read_response, written_response, Result};
-use crate::app::App;
 use crate::paging::{list_params, list_response};
 use crate::request::{self, account_name, bool_query, json_body};
 use crate::response;
+use crate::state::App;
 
 pub async fn list(app: &App, req: Request) -> Result {
     let params = list_params(&req, account::FILTER_FIELDS)?;

@@ -7,73 +7,17 @@ use lambda_http::Request;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
-use switchboard_domain::{names, telephone, DomainError, Number};
+use switchboard_domain::{telephone, DomainError, Number};
 
 use super::Result;
-use crate::app::App;
-use crate::auth::Permission;
 use crate::error::ApiError;
-use crate::request::{json_body, path_param};
+use crate::request::json_body;
 use crate::response;
+use crate::routes::Action;
+use crate::state::App;
 
 /// Numbers per batch request.
 pub const MAX_BATCH: usize = 100;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    CreateOrUpdateNumbers,
-    DeleteNumbers,
-    GetTeamsCapabilityPlans,
-    GetTeamsAvailableCapabilities,
-    ImportNumbers,
-}
-
-impl Action {
-    pub const ALL: [Action; 5] = [
-        Action::CreateOrUpdateNumbers,
-        Action::DeleteNumbers,
-        Action::GetTeamsCapabilityPlans,
-        Action::GetTeamsAvailableCapabilities,
-        Action::ImportNumbers,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Action::CreateOrUpdateNumbers => "createOrUpdateNumbers",
-            Action::DeleteNumbers => "deleteNumbers",
-            Action::GetTeamsCapabilityPlans => "getTeamsCapabilityPlans",
-            Action::GetTeamsAvailableCapabilities => "getTeamsAvailableCapabilities",
-            Action::ImportNumbers => "importNumbers",
-        }
-    }
-
-    pub fn permission(self) -> Permission {
-        match self {
-            Action::CreateOrUpdateNumbers | Action::ImportNumbers => Permission::Write,
-            Action::DeleteNumbers => Permission::Delete,
-            Action::GetTeamsCapabilityPlans | Action::GetTeamsAvailableCapabilities => Permission::Read,
-        }
-    }
-
-    /// The account and action of `/accounts/{name}:{action}`.
-    pub fn from_request(req: &Request) -> std::result::Result<(String, Action), ApiError> {
-        let segment = path_param(req, "accountName")?;
-        let Some((account, action)) = segment.rsplit_once(':') else {
-            return Err(ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "MethodNotAllowed",
-                "POST needs an action: /accounts/{accountName}:{action}",
-                Some("accountName"),
-            ));
-        };
-        let action = Action::ALL.into_iter().find(|a| a.name() == action).ok_or_else(|| {
-            let known: Vec<_> = Action::ALL.iter().map(|a| a.name()).collect();
-            ApiError::not_found("action", format!("unknown action {action:?}; this API has {}", known.join(", ")))
-        })?;
-        names::account_name("accountName", account)?;
-        Ok((account.to_string(), action))
-    }
-}
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct BatchNumbers {
@@ -91,14 +35,15 @@ pub struct BatchNumberIds {
     pub numbers: Vec<NumberIdentifier>,
 }
 
-pub async fn post(app: &App, req: Request) -> Result {
-    let (account, action) = Action::from_request(&req)?;
+/// Runs `action`, which the frame read from the path (and checked the caller's role for) already.
+pub async fn post(app: &App, req: Request, account: String, action: Action) -> Result {
+    let account = account.as_str();
     match action {
-        Action::CreateOrUpdateNumbers => create_or_update(app, &req, &account).await,
-        Action::DeleteNumbers => delete(app, &req, &account).await,
-        Action::GetTeamsCapabilityPlans => capability_plans(app, &account).await,
-        Action::GetTeamsAvailableCapabilities => available_capabilities(app, &req, &account).await,
-        Action::ImportNumbers => super::csv::import(app, &req, &account).await,
+        Action::CreateOrUpdateNumbers => create_or_update(app, &req, account).await,
+        Action::DeleteNumbers => delete(app, &req, account).await,
+        Action::GetTeamsCapabilityPlans => capability_plans(app, account).await,
+        Action::GetTeamsAvailableCapabilities => available_capabilities(app, &req, account).await,
+        Action::ImportNumbers => super::csv::import(app, &req, account).await,
     }
 }
 

@@ -7,9 +7,9 @@ use switchboard_domain::{audit, names, telephone};
 use switchboard_store::AuditQuery;
 
 use super::Result;
-use crate::app::App;
 use crate::paging::{list_params, list_response};
 use crate::request::query;
+use crate::state::App;
 
 pub async fn list(app: &App, req: Request) -> Result {
     let mut params = list_params(&req, audit::FILTER_FIELDS)?;

@@ -6,9 +6,9 @@ use lambda_http::Request;
 use switchboard_domain::civic;
 
 use super::{read_response, Result};
-use crate::app::App;
 use crate::paging::{list_params, list_response};
 use crate::request::{account_name, civic_address_id};
+use crate::state::App;
 
 pub async fn list(app: &App, req: Request) -> Result {
     let account = account_name(&req)?;

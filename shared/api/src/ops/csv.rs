@@ -8,10 +8,10 @@ use switchboard_domain::number_csv;
 use switchboard_store::PageRequest;
 
 use super::Result;
-use crate::app::App;
 use crate::error::ApiError;
 use crate::request::{self, account_name, MAX_CSV_BODY};
 use crate::response;
+use crate::state::App;
 
 /// Numbers read per page while exporting.
 const EXPORT_PAGE: usize = 500;

@@ -14,15 +14,19 @@ use lambda_http::Request;
 
 use switchboard_store::{Stored, Written};
 
-use crate::app::App;
 use crate::error::ApiError;
 use crate::request;
 use crate::response::{self, HttpResponse};
-use crate::routes::Op;
+use crate::routes::{Call, Op};
+use crate::state::App;
 
 pub type Result = std::result::Result<HttpResponse, ApiError>;
 
-pub async fn call(op: Op, app: &App, req: Request) -> Result {
+pub async fn call(call: Call, app: &App, req: Request) -> Result {
+    let op = match call {
+        Call::Action { account, action } => return Box::pin(actions::post(app, req, account, action)).await,
+        Call::Op(op) => op,
+    };
     // Each operation's future is boxed: inline, the largest (a journaled batch) would set the
     // stack size of every request's future, and debug builds spend it fast.
     match op {
@@ -30,7 +34,8 @@ pub async fn call(op: Op, app: &App, req: Request) -> Result {
         Op::AccountsGet => Box::pin(accounts::get(app, req)).await,
         Op::AccountsPut => Box::pin(accounts::put(app, req)).await,
         Op::AccountsDelete => Box::pin(accounts::delete(app, req)).await,
-        Op::AccountActions => Box::pin(actions::post(app, req)).await,
+        // Read as a `Call::Action` above.
+        Op::AccountActions => Err(crate::error::ApiError::not_found("action", "POST needs an action")),
         Op::NumbersList => Box::pin(numbers::list(app, req)).await,
         Op::NumbersListAll => Box::pin(numbers::list_all(app, req)).await,
         Op::NumbersGet => Box::pin(numbers::get(app, req)).await,

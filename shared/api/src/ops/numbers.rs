@@ -7,10 +7,10 @@ use switchboard_domain::{number, Number};
 use switchboard_store::Listing;
 
 use super::{read_response, written_response, Result};
-use crate::app::App;
 use crate::paging::{list_params, list_response, ListParams};
 use crate::request::{self, account_name, json_body, telephone_number};
 use crate::response::{self, HttpResponse};
+use crate::state::App;
 
 async fn listing(
     app: &App,

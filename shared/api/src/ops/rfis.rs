@@ -8,10 +8,10 @@ use switchboard_domain::rfi;
 use switchboard_store::Listing;
 
 use super::{read_response, Result};
-use crate::app::App;
 use crate::paging::{list_params, list_response};
 use crate::request::{self, json_body, path_param};
 use crate::response;
+use crate::state::App;
 
 fn tenant_id(req: &Request) -> std::result::Result<String, crate::ApiError> {
     let tenant = path_param(req, "tenantId")?;

@@ -3,8 +3,8 @@
 use lambda_http::Request;
 
 use super::Result;
-use crate::app::App;
 use crate::paging::{list_params, list_response};
+use crate::state::App;
 
 pub async fn list(app: &App, req: Request) -> Result {
     let params = list_params(&req, &[])?;

@@ -1,0 +1,58 @@
+//! What every handler is given: the repository, the authenticator and the backend, built once
+//! per cold start.
+
+use std::sync::Arc;
+
+use switchboard_backend::{Backend, BackendConfig, HttpBackend};
+use switchboard_domain::audit::{Actor, AuditContext};
+use switchboard_store::Repository;
+
+use crate::auth::{Authenticator, Principal};
+
+/// What every handler needs: the repository, the authenticator, and (for the Teams actions)
+/// the backend service. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub repo: Repository,
+    pub auth: Arc<Authenticator>,
+    pub backend: Option<Arc<dyn Backend>>,
+}
+
+impl App {
+    pub fn new(repo: Repository, auth: Authenticator) -> Self {
+        App { repo, auth: Arc::new(auth), backend: None }
+    }
+
+    pub fn with_backend(mut self, backend: Arc<dyn Backend>) -> Self {
+        self.backend = Some(backend);
+        self
+    }
+
+    pub async fn from_env() -> Result<Self, String> {
+        let client = switchboard_store::client_from_env().await;
+        let app =
+            App::new(Repository::new(client, switchboard_store::table_name_from_env()), Authenticator::from_env()?);
+        Ok(match BackendConfig::from_env() {
+            Some(cfg) => app.with_backend(Arc::new(HttpBackend::new(cfg).map_err(|e| e.to_string())?)),
+            None => app,
+        })
+    }
+
+    /// The same app, writing on behalf of `principal` for this request.
+    pub(crate) fn acting(&self, principal: &Principal, req: &lambda_http::Request, request_id: &str) -> App {
+        let ctx = AuditContext {
+            actor: Actor {
+                subject: principal.subject.clone(),
+                app_id: principal.app_id.clone(),
+                roles: principal.roles.clone(),
+            },
+            request_id: Some(request_id.to_string()),
+            correlation_id: req
+                .headers()
+                .get("x-ms-client-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+        };
+        App { repo: self.repo.acting(ctx), ..self.clone() }
+    }
+}
