@@ -11,10 +11,8 @@ use crate::error::{not_found_account, StoreError};
 use crate::expr::Placeholders;
 use crate::keys::{self, Queue, DELETING, DOC, ETAG, GSI3PK, GSI3SK, PK, TOTAL};
 use crate::paging::{Listing, Page, PageRequest};
+use crate::retry::optimistic;
 use crate::{item, new_etag, Precondition, Repository, Stored, Written};
-
-/// Retries when concurrent writers collide on the account.
-const MAX_ATTEMPTS: usize = 8;
 
 fn zero() -> AttributeValue {
     AttributeValue::N("0".into())
@@ -48,14 +46,17 @@ impl Repository {
         if let Some(dr) = account.service_details.teams_direct_routing.as_mut() {
             dr.subdomain_status = Some(switchboard_domain::account::SubdomainStatus::NotProvisioned);
         }
-        for _ in 0..MAX_ATTEMPTS {
+        let account = &account;
+        optimistic(|| async move {
             let current = self.get_account_item(&account.name).await?;
             let current_etag = current.as_ref().and_then(item::etag);
             if !pre.allows_write(current_etag.as_deref()) {
                 return Err(StoreError::PreconditionFailed);
             }
             let before = current.as_ref().map(item::account).transpose()?;
+            let mut account = account.clone();
             account.set_counts(&current.as_ref().map(item::counts).unwrap_or_default());
+            let account = &account;
             let etag = new_etag();
             let scope = Scope {
                 account: Some(account.name.clone()),
@@ -63,8 +64,8 @@ impl Repository {
                 correlation_id: account.correlation_id.clone(),
                 ..Default::default()
             };
-            let changed = Entity::new("account", &account.name, before.as_ref().map(|b| &b.value), Some(&account));
-            let mut actions = vec![self.account_update(&account, &etag, current_etag.as_deref())?];
+            let changed = Entity::new("account", &account.name, before.as_ref().map(|b| &b.value), Some(account));
+            let mut actions = vec![self.account_update(account, &etag, current_etag.as_deref())?];
             actions.extend(self.audit_action("accounts.put", scope, vec![changed])?);
             if self.transact(actions).await? {
                 // An account created for a consent is linked to its request for information.
@@ -72,16 +73,16 @@ impl Repository {
                     self.link_rfi(tenant, &account.name).await?;
                 }
                 let written = if current.is_some() { Written::Replaced } else { Written::Created };
-                return Ok((written, Stored { value: account, etag }));
+                return Ok(Some((written, Stored { value: account.clone(), etag })));
             }
             // Why it failed, from the item as it stands now; a mere concurrent write is retried.
             let now = self.get_account_item(&account.name).await?;
-            match explain_account_conflict(now.as_ref(), &account, pre) {
-                StoreError::Contention => continue,
-                e => return Err(e),
+            match explain_account_conflict(now.as_ref(), account, pre) {
+                StoreError::Contention => Ok(None),
+                e => Err(e),
             }
-        }
-        Err(StoreError::Contention)
+        })
+        .await
     }
 
     /// The update that writes `account` over the item whose tag is `expected` (absent: none).
@@ -152,7 +153,7 @@ impl Repository {
             }
             self.purge_numbers(name).await?;
         }
-        for _ in 0..MAX_ATTEMPTS {
+        optimistic(|| async {
             let Some(current) = self.get_account_item(name).await? else { return Err(not_found_account(name)) };
             let etag = item::etag(&current).unwrap_or_default();
             if !pre.allows_write(Some(&etag)) {
@@ -186,11 +187,9 @@ impl Repository {
                 scope,
                 vec![Entity::new("account", name, Some(&before), None)],
             )?);
-            if self.transact(actions).await? {
-                return Ok(());
-            }
-        }
-        Err(StoreError::Contention)
+            Ok(self.transact(actions).await?.then_some(()))
+        })
+        .await
     }
 
     async fn mark_deleting(&self, name: &str, etag: Option<String>) -> Result<(), StoreError> {

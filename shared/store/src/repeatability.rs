@@ -5,11 +5,11 @@
 //! request arriving together can't both run: the second sees the claim and is told to retry.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::StoreError;
 use crate::expr::Placeholders;
 use crate::keys::{self, EXPIRES_AT, PK};
+use crate::retry::optimistic;
 use crate::{item, Repository};
 
 /// How long a first response is kept (DynamoDB TTL removes it later; reads ignore it sooner).
@@ -45,7 +45,7 @@ pub enum Claim {
 }
 
 fn now_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    crate::retry::now_ms() / 1000
 }
 
 fn n(v: u64) -> AttributeValue {
@@ -57,7 +57,8 @@ impl Repository {
     pub async fn claim_request(&self, caller: &str, id: &str, fingerprint: &str) -> Result<Claim, StoreError> {
         let key = keys::repeatable_request(caller, id);
         let now = now_secs();
-        for _ in 0..3 {
+        let key = &key;
+        optimistic(|| async move {
             let mut record = key.clone();
             record.insert(FINGERPRINT.into(), AttributeValue::S(fingerprint.into()));
             record.insert(CLAIMED.into(), n(now));
@@ -76,14 +77,15 @@ impl Repository {
                 mine = p.value(AttributeValue::S(fingerprint.into())),
             );
             if self.put_if(record, cond, &p).await? {
-                return Ok(Claim::New);
+                return Ok(Some(Claim::New));
             }
-            let Some(found) = self.get_item(key.clone()).await? else { continue };
+            // Gone between the two reads (expired): claim again.
+            let Some(found) = self.get_item(key.clone()).await? else { return Ok(None) };
             if item::string(&found, FINGERPRINT).as_deref() != Some(fingerprint) {
-                return Ok(Claim::Mismatch);
+                return Ok(Some(Claim::Mismatch));
             }
             let Some(status) = found.get(STATUS).and_then(|v| v.as_n().ok()).and_then(|s| s.parse().ok()) else {
-                return Ok(Claim::InProgress);
+                return Ok(Some(Claim::InProgress));
             };
             let headers = found
                 .get(HEADERS)
@@ -91,9 +93,9 @@ impl Repository {
                 .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_s().ok()?.clone()))).collect())
                 .unwrap_or_default();
             let body = found.get(BODY).and_then(|v| v.as_b().ok()).map(|b| b.as_ref().to_vec()).unwrap_or_default();
-            return Ok(Claim::Done(StoredResponse { status, headers, body }));
-        }
-        Err(StoreError::Contention)
+            Ok(Some(Claim::Done(StoredResponse { status, headers, body })))
+        })
+        .await
     }
 
     /// Records the first response to a claimed request.

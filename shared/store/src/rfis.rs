@@ -12,6 +12,7 @@ use crate::error::{Missing, StoreError};
 use crate::expr::Placeholders;
 use crate::keys::{self, DOC, ETAG, PK};
 use crate::paging::{Listing, Page, PageRequest};
+use crate::retry::optimistic;
 use crate::{item, new_etag, Precondition, Repository, Stored};
 
 fn not_found(tenant: &str) -> StoreError {
@@ -66,7 +67,7 @@ impl Repository {
         patch: &serde_json::Value,
         pre: &Precondition,
     ) -> Result<Stored<RequestForInformation>, StoreError> {
-        for _ in 0..8 {
+        optimistic(|| async {
             let current = self.get_rfi_item(tenant).await?.ok_or_else(|| not_found(tenant))?;
             let stored = item::rfi(&current)?;
             if !pre.allows_write(Some(&stored.etag)) {
@@ -76,11 +77,10 @@ impl Repository {
             rfi::apply_patch(&mut next, patch)?;
             next.service_provisioning_status = Some(ProvisioningStatus::Pending);
             next.service_provisioning_errors.clear();
-            if let Some(etag) = self.put_rfi_if(&next, Some(&stored), "rfis.patch").await? {
-                return Ok(Stored { value: next, etag });
-            }
-        }
-        Err(StoreError::Contention)
+            let etag = self.put_rfi_if(&next, Some(&stored), "rfis.patch").await?;
+            Ok(etag.map(|etag| Stored { value: next, etag }))
+        })
+        .await
     }
 
     /// Records which account serves a tenant (best effort: no RFI, nothing to link).
