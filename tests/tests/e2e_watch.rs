@@ -66,3 +66,38 @@ async fn the_readme_walkthrough_over_real_http() {
     let (_, headers, _) = c.call("GET", "/numbers?countRecords=true", None).await;
     assert_eq!(headers["x-ms-record-count"], "0");
 }
+
+/// A caller that gives up while its function is still answering must not take the function
+/// down. cargo lambda watch 1.9.2 answered the function's late response with a 500 and closed the
+/// connection without reading the response body; the function's runtime client had pooled that
+/// connection, sent its next `/next` on it, died on `IncompleteMessage`, and the watch never
+/// started it again, so every later request to it hung. `scripts/bootstrap` installs the watch
+/// with that fixed (tests/cargo-lambda-watch).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_that_give_up_leave_the_function_running() {
+    let gw = Gateway::start("switchboard-giveup", &[]).await;
+    let c = &gw.client;
+    let (status, _, body) = c.call("PUT", "/accounts/big", Some(full_account_body("big"))).await;
+    assert_eq!(status, 201, "{body}");
+    // 3,000 numbers make the export a slow answer of a few hundred kilobytes.
+    for chunk in uk_numbers(0, 3000).chunks(100) {
+        let numbers: Vec<Value> = chunk.iter().map(|tn| dr_number("big", tn)).collect();
+        let (status, _, body) =
+            c.call("POST", "/accounts/big:createOrUpdateNumbers", Some(json!({"numbers": numbers}))).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let url = format!("{}/accounts/big/numbers:export?{V}", c.base);
+    for i in 0..60u64 {
+        // Gives up somewhere between the request and the end of the answer.
+        let impatient = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_millis(20 + (i * 37) % 400))
+            .build()
+            .expect("client");
+        let _ = impatient.get(&url).bearer_auth(&c.token).send().await.and_then(|r| r.error_for_status());
+    }
+    // The function still answers, within a minute.
+    let patient = reqwest::Client::builder().timeout(std::time::Duration::from_secs(60)).build().expect("client");
+    let resp = patient.get(&url).bearer_auth(&c.token).send().await.expect("the export function answers");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.text().await.expect("body").lines().count(), 3001);
+}
