@@ -138,8 +138,8 @@ pub(crate) struct ChunkOutcome {
 }
 
 impl Repository {
-    /// Opens a journaled write with head `head` (claimed with `cond`, if given).
-    /// `Ok(None)`: the condition failed (the account already has such a write).
+    /// Opens a journaled write with head `head`. An `exclusive` head must not exist yet (an
+    /// account's one import slot): `Ok(None)` when it does.
     pub(crate) async fn open_journal(
         &self,
         account: &str,
@@ -157,18 +157,13 @@ impl Repository {
         item.insert(LEASE.into(), AttributeValue::N(lease.as_millis().to_string()));
         item.insert("rows".into(), AttributeValue::N(rows.to_string()));
         item.insert(OP.into(), s(op));
-        let mut p = Placeholders::default();
-        let cond = if exclusive { format!("attribute_not_exists({})", p.path(PK)) } else { String::new() };
         let written = if exclusive {
+            let mut p = Placeholders::default();
+            let cond = format!("attribute_not_exists({})", p.path(PK));
             self.put_if(item, cond, &p).await?
         } else {
-            self.client()
-                .put_item()
-                .table_name(self.table())
-                .set_item(Some(item))
-                .send()
-                .await
-                .map_err(StoreError::backend)?;
+            // A fresh id: no other write can hold this head.
+            self.put_plain(item).await?;
             true
         };
         Ok(written.then(|| Journal { account: account.to_string(), id, head, op }))

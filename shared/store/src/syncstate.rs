@@ -100,7 +100,8 @@ impl Repository {
         self.delete_if(keys::lease(), cond, &p).await.map(|_| ())
     }
 
-    async fn put_plain(&self, item: Item) -> Result<(), StoreError> {
+    /// Puts `item` unconditionally.
+    pub(crate) async fn put_plain(&self, item: Item) -> Result<(), StoreError> {
         self.client()
             .put_item()
             .table_name(self.table())
