@@ -130,11 +130,12 @@ impl Journal {
     }
 }
 
-/// What one transaction of a write did: numbers it created, and which it touched.
+/// What one transaction of a write did: numbers it created, and which it touched, each with the
+/// tag it wrote (none: deleted).
 #[derive(Default)]
 pub(crate) struct ChunkOutcome {
     pub(crate) created: usize,
-    pub(crate) changed: Vec<String>,
+    pub(crate) changed: Vec<(String, Option<String>)>,
 }
 
 impl Repository {
@@ -256,7 +257,7 @@ impl Repository {
                             });
                         }
                     }
-                    out.changed.push(tn.to_string());
+                    out.changed.push((tn.to_string(), entries.last().and_then(|e| e.etag.clone())));
                 }
                 if actions.is_empty() {
                     return Ok(Some(out));

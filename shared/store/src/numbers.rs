@@ -218,17 +218,16 @@ impl Repository {
         let numbers: Vec<Number> = numbers.into_iter().map(|n| owner.prepare(n)).collect();
         let changes: Vec<Change> = numbers.iter().cloned().map(|n| Change::Put(Box::new(n))).collect();
         let target = |i: usize| format!("numbers[{i}].telephoneNumber");
-        self.write_all(&owner, "numbers.createOrUpdate", &changes, PUTS_PER_TX, &existing, &target).await?;
-        // The tags were written by the chunks; read them back in request order.
-        let tns: Vec<&str> = numbers.iter().map(|n| n.telephone_number.as_str()).collect();
-        let fresh = self.existing_numbers(&tns).await?;
-        numbers
+        let written =
+            self.write_all(&owner, "numbers.createOrUpdate", &changes, PUTS_PER_TX, &existing, &target).await?;
+        let tags: HashMap<String, String> = written.into_iter().filter_map(|(tn, tag)| Some((tn, tag?))).collect();
+        Ok(numbers
             .into_iter()
             .map(|n| {
-                let etag = fresh.get(&n.telephone_number).and_then(item::etag).unwrap_or_default();
-                Ok(Stored { value: n, etag })
+                let etag = tags.get(&n.telephone_number).cloned().unwrap_or_default();
+                Stored { value: n, etag }
             })
-            .collect()
+            .collect())
     }
 
     /// Deletes up to 100 numbers of one account, all or nothing. Numbers the account doesn't
@@ -239,7 +238,8 @@ impl Repository {
         let existing = self.existing_numbers(tns).await?;
         let changes: Vec<Change> = tns.iter().map(|tn| Change::Delete(tn.to_string())).collect();
         let target = |i: usize| format!("numbers[{i}].telephoneNumber");
-        self.write_all(&owner, "numbers.delete", &changes, DELETES_PER_TX, &existing, &target).await
+        let deleted = self.write_all(&owner, "numbers.delete", &changes, DELETES_PER_TX, &existing, &target).await?;
+        Ok(deleted.into_iter().map(|(tn, _)| tn).collect())
     }
 
     /// Writes `changes` in transactions of `per_tx`: one transaction needs no journal; more are
@@ -252,7 +252,7 @@ impl Repository {
         per_tx: usize,
         existing: &HashMap<String, Item>,
         target: &(dyn Fn(usize) -> String + Sync),
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Vec<(String, Option<String>)>, StoreError> {
         if changes.len() <= per_tx {
             return Ok(Box::pin(self.write_chunk(owner, op, None, changes, existing, target)).await?.changed);
         }
