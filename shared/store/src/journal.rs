@@ -230,6 +230,7 @@ impl Repository {
                             let etag = new_etag();
                             actions.push(self.put_action(n, &etag, old.and_then(item::etag).as_deref())?);
                             audited.push(Entity::number(tn, old, Some(n)));
+                            out.changed.push((tn.to_string(), Some(etag.clone())));
                             entries.push(Entry {
                                 tn: tn.to_string(),
                                 etag: Some(etag),
@@ -249,6 +250,7 @@ impl Repository {
                                 actions.push(self.release_put(r, journal.map(|(j, _)| j.id.as_str()))?);
                             }
                             audited.push(Entity::number(tn, Some(old), None));
+                            out.changed.push((tn.to_string(), None));
                             entries.push(Entry {
                                 tn: tn.to_string(),
                                 etag: None,
@@ -257,7 +259,6 @@ impl Repository {
                             });
                         }
                     }
-                    out.changed.push((tn.to_string(), entries.last().and_then(|e| e.etag.clone())));
                 }
                 if actions.is_empty() {
                     return Ok(Some(out));
