@@ -500,17 +500,17 @@ pub mod e2e {
         std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
     }
 
-    pub fn start_watch(port: u16, endpoint: &str, table: &str, extra_env: &[(&str, &str)]) -> Watch {
+    /// `cargo lambda watch` on `port`, its functions on `table` at `endpoint`, each function run
+    /// by up to `concurrency` instances at once.
+    pub fn start_watch(port: u16, endpoint: &str, table: &str, extra_env: &[(&str, &str)], concurrency: u32) -> Watch {
         let bin = cargo_lambda();
         assert!(bin.exists(), "cargo-lambda not found at {} (run scripts/test, or set CARGO_LAMBDA)", bin.display());
         let log_path = std::env::temp_dir().join(format!("switchboard-watch-{port}.log"));
         let log = std::fs::File::create(&log_path).unwrap();
         let mut cmd = Command::new(bin);
         cmd.current_dir(root())
-            // One instance per function: with `--concurrency 2`, cargo-lambda 1.9.2 answered the
-            // portal test's export with a 500 (not yet understood). Same-route races are tested
-            // through the handlers instead (tests/tests/atomic_batches.rs).
             .args(["lambda", "watch", "--ignore-changes", "-A", "127.0.0.1", "-P", &port.to_string()])
+            .args(["--concurrency", &concurrency.to_string()])
             .args([
                 "--env-var",
                 &format!("AWS_ENDPOINT_URL_DYNAMODB={endpoint}"),
@@ -574,16 +574,37 @@ pub mod e2e {
     pub struct Gateway {
         pub client: Client,
         pub port: u16,
+        /// The watch's log (the functions' output too).
+        pub log: PathBuf,
         _watch: Watch,
-        _engine: super::Db,
+        _engine: Option<super::Db>,
     }
 
     impl Gateway {
+        /// The watch on a new table of its own engine, up to two instances per function (so a
+        /// page's parallel requests to one route run at once, as on Lambda).
         pub async fn start(table: &str, extra_env: &[(&str, &str)]) -> Gateway {
             let engine = super::Db::start().await;
             switchboard_devtools::schema::ensure_table(&engine.client(), table).await.expect("table");
+            Self::launch(&engine.endpoint(), table, extra_env, 2, Some(engine)).await
+        }
+
+        /// The watch on `stack`'s table (so the test can check the stack's invariants), each
+        /// function run by up to `concurrency` instances.
+        pub async fn on_stack(stack: &super::Stack, concurrency: u32) -> Gateway {
+            Self::launch(&stack.engine.endpoint(), &stack.table, &[], concurrency, None).await
+        }
+
+        async fn launch(
+            endpoint: &str,
+            table: &str,
+            extra_env: &[(&str, &str)],
+            concurrency: u32,
+            engine: Option<super::Db>,
+        ) -> Gateway {
             let port = free_port();
-            let watch = start_watch(port, &engine.endpoint(), table, extra_env);
+            let watch = start_watch(port, endpoint, table, extra_env, concurrency);
+            let log = watch.1.clone();
             let client = Client {
                 http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(300)).build().expect("http"),
                 base: format!("http://127.0.0.1:{port}"),
@@ -596,7 +617,7 @@ pub mod e2e {
                 .expect("token"),
             };
             client.wait_until_up(port).await;
-            Gateway { client, port, _watch: watch, _engine: engine }
+            Gateway { client, port, log, _watch: watch, _engine: engine }
         }
     }
 

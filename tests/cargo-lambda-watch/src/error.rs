@@ -209,6 +209,8 @@ mod custom_http_status_serialization {
 
 impl IntoResponse for ServerError {
     fn into_response(self) -> Response {
+        // Say which error it was: the answer itself is a bare 500.
+        tracing::error!(error = %self, "answering 500");
         let status = StatusCode::INTERNAL_SERVER_ERROR;
         let api_error = HttpApiProblem::with_title_and_type(status);
 

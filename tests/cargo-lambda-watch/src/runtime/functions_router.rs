@@ -167,9 +167,14 @@ pub(crate) async fn bare_next_invocation_error(
 async fn respond_to_next_invocation(
     cache: &ResponseCache,
     req_id: &str,
-    mut req: Request<Body>,
+    req: Request<Body>,
     response_status: StatusCode,
 ) -> Result<Response<Body>, ServerError> {
+    // A buffered answer is read whole before the function is answered, as Lambda does: handed on
+    // unread, the caller's side read it after this handler had answered the function, and lost
+    // it (a 500 to the caller) when the function's connection moved on. A streamed answer is
+    // handed on as it comes.
+    let mut req = if is_streamed(&req) { req } else { read_whole(req).await? };
     match cache.pop(req_id).await {
         Some(resp_tx) => {
             req.extensions_mut().insert(response_status);
@@ -183,6 +188,23 @@ async fn respond_to_next_invocation(
     }
 
     Ok(Response::new(Body::empty()))
+}
+
+fn is_streamed(req: &Request<Body>) -> bool {
+    req.headers()
+        .get("lambda-runtime-function-response-mode")
+        .is_some_and(|v| v == "streaming")
+}
+
+async fn read_whole(req: Request<Body>) -> Result<Request<Body>, ServerError> {
+    use http_body_util::BodyExt;
+    let (parts, body) = req.into_parts();
+    let bytes = body
+        .collect()
+        .await
+        .map_err(ServerError::DataDeserialization)?
+        .to_bytes();
+    Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
 /// Reads a request's body to the end. Answering a function before its body is read makes hyper
