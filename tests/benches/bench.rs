@@ -157,9 +157,11 @@ retried), on the same engine, in the same run. Target: ≤ 1.5× the floor.\n\n\
 | `:importNumbers` over HTTP through `cargo lambda watch` (debug functions) | {} | {:.2} |\n\
 | File upload in the portal, headless Chromium, click to result shown (debug functions) | {} | {:.2} |\n\n\
 What the API does beyond the floor, by design: it reads every number first (BatchGetItem, 100 keys a \
-request) to check ownership; it writes conditional transactions (97 numbers for an import, 98 for a \
-batch) with the account's counters and the audit event in each, and for an import a journal item with \
-the previous items so any failure rolls back; it claims and releases the account's import slot.\n",
+request) to check ownership; it writes conditional transactions of 97 numbers \
+with the account's counters and the audit event in each; a write that needs more than one \
+transaction (the import, and a batch of more than 97 numbers) is journaled, so any failure rolls back: \
+a head item put first and deleted to commit, and in each transaction a journal item with the items it \
+replaced; the import also claims and releases the account's import slot.\n",
         secs(floor),
         secs(import),
         ratio(import),
