@@ -574,13 +574,16 @@ pub mod e2e {
     pub struct Gateway {
         pub client: Client,
         pub port: u16,
-        /// The watch's log (the functions' output too).
-        pub log: PathBuf,
         _watch: Watch,
         _engine: Option<super::Db>,
     }
 
     impl Gateway {
+        /// The watch's log (the functions' output too).
+        pub fn log(&self) -> &std::path::Path {
+            &self._watch.1
+        }
+
         /// The watch on a new table of its own engine, up to two instances per function (so a
         /// page's parallel requests to one route run at once, as on Lambda).
         pub async fn start(table: &str, extra_env: &[(&str, &str)]) -> Gateway {
@@ -604,7 +607,6 @@ pub mod e2e {
         ) -> Gateway {
             let port = free_port();
             let watch = start_watch(port, endpoint, table, extra_env, concurrency);
-            let log = watch.1.clone();
             let client = Client {
                 http: reqwest::Client::builder().timeout(std::time::Duration::from_secs(300)).build().expect("http"),
                 base: format!("http://127.0.0.1:{port}"),
@@ -617,7 +619,7 @@ pub mod e2e {
                 .expect("token"),
             };
             client.wait_until_up(port).await;
-            Gateway { client, port, log, _watch: watch, _engine: engine }
+            Gateway { client, port, _watch: watch, _engine: engine }
         }
     }
 

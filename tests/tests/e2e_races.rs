@@ -71,7 +71,7 @@ async fn same_route_batches_race_through_concurrent_function_instances() {
     assert!(alpha_won > 0 && beta_won > 0, "alpha won {alpha_won}, beta won {beta_won} of {ROUNDS}");
     invariants::check(&s, &["alpha", "beta", "gamma"]).await;
     // And the watch ran more than one instance of the batch route's function.
-    let log = std::fs::read_to_string(&gw.log).expect("the watch's log");
+    let log = std::fs::read_to_string(gw.log()).expect("the watch's log");
     let instances = log.matches("spawning function instance function=\"account-actions\"").count();
     assert!(instances >= 2, "account-actions ran in {instances} instance(s): the races were serialised");
 }
