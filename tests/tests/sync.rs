@@ -157,6 +157,7 @@ async fn converges_under_twenty_percent_faults_without_passing_the_rate_limit() 
         slow_ms: 1300,
         polls_to_complete: 2,
         rate_limit_per_minute: 400,
+        minute_ms: 60_000,
         page_size: 20,
         seed: Some(20261126),
     };
@@ -360,4 +361,39 @@ async fn the_backend_client_caches_its_token_and_paces_itself() {
     assert!(started.elapsed() >= std::time::Duration::from_millis(500), "{:?}", started.elapsed());
     assert_eq!(f.emu.stats().tokens_issued, 1, "one token for all calls");
     assert_eq!(f.backend.stats().calls, 6);
+}
+
+/// More reconciliation than a run has time for: an operator's change still goes out in every run
+/// (pushes come before reconciliation), and runs rotate through the accounts from where the last
+/// one stopped, so drift in the last account is found though no single run gets that far.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_reconciliation_starved_pushes_go_out_and_runs_rotate() {
+    const ACCOUNTS: usize = 24;
+    let mut f = Flow::start(quiet()).await;
+    let tenant = |i: usize| format!("{i:08x}-0000-4000-8000-{i:012x}");
+    for i in 0..ACCOUNTS {
+        f.consent(&tenant(i), &["US"]).await;
+        f.syncing_account(&format!("acct{i:02}"), &tenant(i)).await;
+    }
+    // A synced number in the last account, which the enterprise then releases upstream.
+    let last = us_numbers(0, 1);
+    f.add_oc_numbers("acct23", &last).await;
+    f.sync_until_settled(5).await;
+    f.admin("POST", &format!("/admin/tenants/{}/numbers/{}:release", tenant(ACCOUNTS - 1), last[0]), None).await;
+    // A slow budget: each account's reconciliation (two calls) takes 200 ms, a run has 2.5 s.
+    f.pace(600);
+    let cfg = switchboard_sync::SyncConfig { stop_margin: std::time::Duration::ZERO, ..f.sync.clone() };
+    let mut reached = Vec::new();
+    for round in 0..12 {
+        f.add_oc_numbers("acct00", &us_numbers(100 + round, 1)).await;
+        let deadline = switchboard_sync::Deadline::in_(std::time::Duration::from_millis(2500));
+        let r = switchboard_sync::run(f.stack.repo(), f.backend.as_ref(), deadline, &cfg).await.expect("run");
+        assert_eq!(r.pushed.numbers_uploaded, 1, "round {round}: the operator's change went out: {r:?}");
+        assert!(r.stopped_early && r.pulled.accounts_reconciled < ACCOUNTS, "round {round}: reconciliation starved");
+        reached.push(r.pulled.accounts_reconciled);
+        if r.drift.iter().any(|d| d.kind == DriftKind::NumberReleased && d.account_name.as_deref() == Some("acct23")) {
+            return;
+        }
+    }
+    panic!("no run reached the last account (accounts reconciled per run: {reached:?})");
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use switchboard_backend::{Backend, BackendConfig, HttpBackend};
 use switchboard_domain::audit::{Actor, AuditContext};
-use switchboard_store::Repository;
+use switchboard_store::{Repository, TableBudget};
 
 use crate::auth::{Authenticator, Principal};
 
@@ -30,10 +30,15 @@ impl App {
 
     pub async fn from_env() -> Result<Self, String> {
         let client = switchboard_store::client_from_env().await;
-        let app =
-            App::new(Repository::new(client, switchboard_store::table_name_from_env()), Authenticator::from_env()?);
+        let repo = Repository::new(client, switchboard_store::table_name_from_env());
+        let app = App::new(repo.clone(), Authenticator::from_env()?);
         Ok(match BackendConfig::from_env() {
-            Some(cfg) => app.with_backend(Arc::new(HttpBackend::new(cfg).map_err(|e| e.to_string())?)),
+            Some(cfg) => {
+                // Look-ups a person waits for share the sync's upstream budget, as operator changes.
+                let budget = TableBudget::new(repo, cfg.rate(), std::time::Duration::from_secs(10));
+                let backend = HttpBackend::new(cfg).map_err(|e| e.to_string())?.with_pacer(Arc::new(budget));
+                app.with_backend(Arc::new(backend))
+            }
             None => app,
         })
     }

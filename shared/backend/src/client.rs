@@ -1,18 +1,20 @@
 //! `HttpBackend`: the client of docs/backend-contract.md. It caches the OAuth2 token until shortly
-//! before it expires, paces requests under the backend's rate limit, honours `Retry-After` on 429,
-//! and retries 5xx answers and timeouts with capped, jittered exponential backoff.
+//! before it expires, asks its [`Pacer`] before every request it sends (the shared upstream
+//! budget, or [`LocalPacer`] for one process alone), honours `Retry-After` on 429, and retries 5xx
+//! answers and timeouts with capped, jittered exponential backoff.
 
 use backon::{BackoffBuilder, ExponentialBuilder};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use crate::model::*;
-use crate::{Backend, BackendError, CallStats};
+use crate::{Backend, BackendError, CallClass, CallStats, ClassCounts, Pacer, Rate};
 
 #[derive(Debug, Clone)]
 pub struct BackendConfig {
@@ -22,6 +24,8 @@ pub struct BackendConfig {
     pub scope: String,
     /// Our own ceiling, kept under the backend's limit.
     pub requests_per_minute: u32,
+    /// How long a minute is (shorter under the emulator's time scale, to benchmark a day quickly).
+    pub minute: Duration,
     pub timeout: Duration,
     /// Tries per call, the first included.
     pub max_attempts: usize,
@@ -37,6 +41,7 @@ impl BackendConfig {
             client_secret: String::new(),
             scope: "operatorconnect/.default".into(),
             requests_per_minute: 90,
+            minute: Duration::from_secs(60),
             timeout: Duration::from_secs(10),
             max_attempts: 8,
             max_retry_after: Duration::from_secs(30),
@@ -44,7 +49,8 @@ impl BackendConfig {
     }
 
     /// From `BACKEND_URL`, `BACKEND_CLIENT_ID`, `BACKEND_CLIENT_SECRET`, `BACKEND_SCOPE`,
-    /// `BACKEND_RATE_PER_MINUTE`, `BACKEND_TIMEOUT_MS`. `None` when `BACKEND_URL` is not set.
+    /// `BACKEND_RATE_PER_MINUTE`, `BACKEND_MINUTE_MS` (the emulator's time scale),
+    /// `BACKEND_TIMEOUT_MS`. `None` when `BACKEND_URL` is not set.
     pub fn from_env() -> Option<Self> {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let mut c = BackendConfig::new(env("BACKEND_URL")?);
@@ -60,10 +66,43 @@ impl BackendConfig {
         if let Some(v) = env("BACKEND_RATE_PER_MINUTE").and_then(|v| v.parse().ok()) {
             c.requests_per_minute = v;
         }
+        if let Some(v) = env("BACKEND_MINUTE_MS").and_then(|v| v.parse().ok()) {
+            c.minute = Duration::from_millis(v);
+        }
         if let Some(v) = env("BACKEND_TIMEOUT_MS").and_then(|v| v.parse().ok()) {
             c.timeout = Duration::from_millis(v);
         }
         Some(c)
+    }
+
+    pub fn rate(&self) -> Rate {
+        Rate::new(self.requests_per_minute, self.minute)
+    }
+}
+
+/// Paces one process's calls at the rate, with no priorities: enough when a single process is the
+/// only caller (tests, tools). Lambda wires the shared budget instead (the store's `TableBudget`).
+pub struct LocalPacer {
+    interval: Duration,
+    next_slot: Mutex<Instant>,
+}
+
+impl LocalPacer {
+    pub fn new(rate: Rate) -> Self {
+        LocalPacer { interval: Duration::from_millis(rate.interval_ms()), next_slot: Mutex::new(Instant::now()) }
+    }
+}
+
+#[async_trait::async_trait]
+impl Pacer for LocalPacer {
+    async fn admit(&self, _class: CallClass) -> Result<(), String> {
+        let mut next = self.next_slot.lock().await;
+        let now = Instant::now();
+        if *next > now {
+            tokio::time::sleep_until(*next).await;
+        }
+        *next = (*next).max(now) + self.interval;
+        Ok(())
     }
 }
 
@@ -87,10 +126,11 @@ pub struct HttpBackend {
     cfg: BackendConfig,
     http: reqwest::Client,
     token: Mutex<Option<(String, Instant)>>,
-    /// When the next request may go out.
-    next_slot: Mutex<Instant>,
+    pacer: Arc<dyn Pacer>,
     calls: AtomicU64,
     retries: AtomicU64,
+    /// Calls per class, in `CallClass::ALL` order.
+    by_class: [AtomicU64; 4],
 }
 
 enum Attempt<T> {
@@ -104,28 +144,33 @@ impl HttpBackend {
             .timeout(cfg.timeout)
             .build()
             .map_err(|e| BackendError::NotConfigured(e.to_string()))?;
+        let pacer = Arc::new(LocalPacer::new(cfg.rate()));
         Ok(HttpBackend {
             cfg,
             http,
             token: Mutex::new(None),
-            next_slot: Mutex::new(Instant::now()),
+            pacer,
             calls: AtomicU64::new(0),
             retries: AtomicU64::new(0),
+            by_class: Default::default(),
         })
     }
 
-    /// Waits for our turn under the rate ceiling.
-    async fn pace(&self) {
-        let interval = Duration::from_secs(60) / self.cfg.requests_per_minute.max(1);
-        let mut next = self.next_slot.lock().await;
-        let now = Instant::now();
-        if *next > now {
-            tokio::time::sleep_until(*next).await;
-        }
-        *next = (*next).max(now) + interval;
+    /// Spends `pacer`'s budget instead of this process's own.
+    pub fn with_pacer(mut self, pacer: Arc<dyn Pacer>) -> Self {
+        self.pacer = pacer;
+        self
     }
 
-    async fn token(&self) -> Result<String, BackendError> {
+    /// Waits for a slot in the budget for a call of `class`, and counts the call.
+    async fn pace(&self, class: CallClass) -> Result<(), BackendError> {
+        self.pacer.admit(class).await.map_err(|e| BackendError::Unavailable(format!("upstream budget: {e}")))?;
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.by_class[class as usize].fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    async fn token(&self, class: CallClass) -> Result<String, BackendError> {
         let mut cached = self.token.lock().await;
         if let Some((t, until)) = cached.as_ref() {
             if Instant::now() < *until {
@@ -141,8 +186,7 @@ impl HttpBackend {
         ];
         let t: TokenResponse = self
             .with_retries("token", || async {
-                self.pace().await;
-                self.calls.fetch_add(1, Ordering::Relaxed);
+                self.pace(class).await?;
                 let resp = self.http.post(&url).form(&form).send().await;
                 Self::read(resp).await
             })
@@ -229,15 +273,15 @@ impl HttpBackend {
 
     async fn call<T: DeserializeOwned, B: Serialize + Sync>(
         &self,
+        class: CallClass,
         method: Method,
         path: &str,
         body: Option<&B>,
     ) -> Result<T, BackendError> {
         let url = format!("{}{path}", self.cfg.base_url);
         self.with_retries(path, || async {
-            let token = self.token().await?;
-            self.pace().await;
-            self.calls.fetch_add(1, Ordering::Relaxed);
+            let token = self.token(class).await?;
+            self.pace(class).await?;
             let mut req = self.http.request(method.clone(), &url).bearer_auth(&token);
             if let Some(b) = body {
                 req = req.json(b);
@@ -253,11 +297,11 @@ impl HttpBackend {
         .await
     }
 
-    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, BackendError> {
-        self.call::<T, ()>(Method::GET, path, None).await
+    async fn get<T: DeserializeOwned>(&self, class: CallClass, path: &str) -> Result<T, BackendError> {
+        self.call::<T, ()>(class, Method::GET, path, None).await
     }
 
-    async fn all_pages<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, BackendError> {
+    async fn all_pages<T: DeserializeOwned>(&self, class: CallClass, path: &str) -> Result<Vec<T>, BackendError> {
         let mut out = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -265,7 +309,7 @@ impl HttpBackend {
                 Some(t) => format!("{path}?continuationToken={}", seg(t)),
                 None => path.to_string(),
             };
-            let page: ListPage<T> = self.get(&p).await?;
+            let page: ListPage<T> = self.get(class, &p).await?;
             out.extend(page.value);
             match page.continuation_token {
                 Some(t) if !t.is_empty() => token = Some(t),
@@ -288,37 +332,53 @@ struct Numbers<'a, T: Serialize> {
 #[async_trait::async_trait]
 impl Backend for HttpBackend {
     async fn list_consents(&self) -> Result<Vec<Consent>, BackendError> {
-        self.all_pages("/v1/consents").await
+        self.all_pages(CallClass::Consent, "/v1/consents").await
     }
 
     async fn set_relationship(&self, tenant: &str, rel: &RelationshipUpdate) -> Result<Consent, BackendError> {
-        self.call(Method::PUT, &format!("/v1/consents/{}/customerRelationship", seg(tenant)), Some(rel)).await
+        self.call(
+            CallClass::Change,
+            Method::PUT,
+            &format!("/v1/consents/{}/customerRelationship", seg(tenant)),
+            Some(rel),
+        )
+        .await
     }
 
     async fn upload_numbers(&self, tenant: &str, numbers: &[UploadNumber]) -> Result<Order, BackendError> {
-        self.call(Method::POST, &format!("/v1/tenants/{}/numbers:upload", seg(tenant)), Some(&Numbers { numbers }))
-            .await
+        self.call(
+            CallClass::Change,
+            Method::POST,
+            &format!("/v1/tenants/{}/numbers:upload", seg(tenant)),
+            Some(&Numbers { numbers }),
+        )
+        .await
     }
 
     async fn release_numbers(&self, tenant: &str, numbers: &[String]) -> Result<Order, BackendError> {
-        self.call(Method::POST, &format!("/v1/tenants/{}/numbers:release", seg(tenant)), Some(&Numbers { numbers }))
-            .await
+        self.call(
+            CallClass::Change,
+            Method::POST,
+            &format!("/v1/tenants/{}/numbers:release", seg(tenant)),
+            Some(&Numbers { numbers }),
+        )
+        .await
     }
 
     async fn get_order(&self, id: &str) -> Result<Order, BackendError> {
-        self.get(&format!("/v1/orders/{}", seg(id))).await
+        self.get(CallClass::Poll, &format!("/v1/orders/{}", seg(id))).await
     }
 
     async fn list_tenant_numbers(&self, tenant: &str) -> Result<Vec<TenantNumber>, BackendError> {
-        self.all_pages(&format!("/v1/tenants/{}/numbers", seg(tenant))).await
+        self.all_pages(CallClass::Reconcile, &format!("/v1/tenants/{}/numbers", seg(tenant))).await
     }
 
     async fn list_civic_addresses(&self, tenant: &str) -> Result<Vec<CivicAddress>, BackendError> {
-        self.all_pages(&format!("/v1/tenants/{}/civicAddresses", seg(tenant))).await
+        self.all_pages(CallClass::Reconcile, &format!("/v1/tenants/{}/civicAddresses", seg(tenant))).await
     }
 
     async fn capability_plans(&self, tenant: &str) -> Result<CapabilityPlans, BackendError> {
-        self.get(&format!("/v1/tenants/{}/capabilityPlans", seg(tenant))).await
+        self.get(CallClass::Change, &format!("/v1/tenants/{}/capabilityPlans", seg(tenant))).await
     }
 
     async fn available_capabilities(
@@ -327,6 +387,7 @@ impl Backend for HttpBackend {
         numbers: &[String],
     ) -> Result<AvailableCapabilities, BackendError> {
         self.call(
+            CallClass::Change,
             Method::POST,
             &format!("/v1/tenants/{}/availableCapabilities", seg(tenant)),
             Some(&Numbers { numbers }),
@@ -335,6 +396,16 @@ impl Backend for HttpBackend {
     }
 
     fn stats(&self) -> CallStats {
-        CallStats { calls: self.calls.load(Ordering::Relaxed), retries: self.retries.load(Ordering::Relaxed) }
+        let n = |c: CallClass| self.by_class[c as usize].load(Ordering::Relaxed);
+        CallStats {
+            calls: self.calls.load(Ordering::Relaxed),
+            retries: self.retries.load(Ordering::Relaxed),
+            by_class: ClassCounts {
+                poll: n(CallClass::Poll),
+                change: n(CallClass::Change),
+                consent: n(CallClass::Consent),
+                reconcile: n(CallClass::Reconcile),
+            },
+        }
     }
 }

@@ -5,8 +5,9 @@
 pub mod client;
 pub mod model;
 
-pub use client::{BackendConfig, HttpBackend};
+pub use client::{BackendConfig, HttpBackend, LocalPacer};
 pub use model::*;
+pub use switchboard_domain::budget::{CallClass, Pacer, Rate};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum BackendError {
@@ -40,6 +41,49 @@ impl BackendError {
 pub struct CallStats {
     pub calls: u64,
     pub retries: u64,
+    /// Calls (retries and token fetches included) by what they were for: the budget spent per class.
+    pub by_class: ClassCounts,
+}
+
+/// A count per [`CallClass`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClassCounts {
+    pub poll: u64,
+    pub change: u64,
+    pub consent: u64,
+    pub reconcile: u64,
+}
+
+impl ClassCounts {
+    pub fn get(&self, class: CallClass) -> u64 {
+        match class {
+            CallClass::Poll => self.poll,
+            CallClass::Change => self.change,
+            CallClass::Consent => self.consent,
+            CallClass::Reconcile => self.reconcile,
+        }
+    }
+
+    pub fn since(&self, before: &ClassCounts) -> ClassCounts {
+        ClassCounts {
+            poll: self.poll - before.poll,
+            change: self.change - before.change,
+            consent: self.consent - before.consent,
+            reconcile: self.reconcile - before.reconcile,
+        }
+    }
+}
+
+impl CallStats {
+    /// What was done between `before` and these counters.
+    pub fn since(&self, before: &CallStats) -> CallStats {
+        CallStats {
+            calls: self.calls - before.calls,
+            retries: self.retries - before.retries,
+            by_class: self.by_class.since(&before.by_class),
+        }
+    }
 }
 
 /// The port.

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod budget;
 pub mod civic;
 pub mod decode;
 pub mod error;

@@ -12,6 +12,8 @@
 //! | Release to send     | `RELEASES`        | `<tenant>#<e164>`     | –             | –          | –      | –        |
 //! | Sync run report     | `SYNCRUNS`        | `<startedMs>#<runId>` | –             | –          | –      | –        |
 //! | Sync lease          | `SYNC#LEASE`      | `L`                   | –             | –          | –      | –        |
+//! | Upstream budget     | `BUDGET#UPSTREAM` | `B`                   | –             | –          | –      | –        |
+//! | Reconcile cursor    | `SYNC#CURSOR`     | `C`                   | –             | –          | –      | –        |
 //! | Audit event         | `AUDIT#<yyyy-mm-dd>` | `<ms>#<id>`        | `AUDITA#<account>` / `AUDITT#<tenant>` | `<ms>#<id>` | `AUDITBY#<actor>` | `<ms>#<id>` |
 //! | Repeatable request  | `REQ#<caller>#<id>` | `Q`                 | –             | –          | –      | –        |
 //! | CSV import (live)   | `IMPORT#<name>`   | `I`                   | –             | –          | –      | –        |
@@ -55,6 +57,8 @@
 //! | sync: pending work               | Query GSI3 `PENDING` `begins_with(GSI3SK, N#|A#|R#)`, then BatchGetItem |
 //! | sync: open orders, releases      | Query `ORDERS`, Query `RELEASES`                                        |
 //! | sync: one run at a time          | conditional put of `SYNC#LEASE` (free, expired, or ours)                |
+//! | sync: where reconciliation goes on | GetItem / PutItem `SYNC#CURSOR` (the last account reconciled) |
+//! | upstream budget: book a call     | GetItem `BUDGET#UPSTREAM` (consistent), conditional put of its next `tat` (GCRA) |
 //! | sync: number results             | BatchGetItem of the numbers, then per account TransactWriteItems of ≤98 puts conditional on each tag + one audit event (cancelled: one by one) |
 //! | journaled write (batch, import)  | put the head (`IMPORT#<name>`/`W#<id>` for a batch; conditional `IMPORT#<name>`/`I` for an import: one per account); TransactWriteItems of 97 puts or 48 deletes (+ releases) + counter update + journal item holding their previous items + event; delete the head to commit; roll back from the journal on any failure |
 //! | audit: write an event            | a Put in the same TransactWriteItems as the change it records; `doc` holds what listings filter on, `changes` the deflated before/after |
@@ -169,6 +173,16 @@ pub fn release(tenant: &str, tn: &str) -> Key {
 
 pub fn sync_run(started_ms: u64, id: &str) -> Key {
     HashMap::from([(PK.into(), s(SYNC_RUNS_PARTITION)), (SK.into(), s(format!("{started_ms:015}#{id}")))])
+}
+
+/// The one item holding the shared upstream budget.
+pub fn budget() -> Key {
+    HashMap::from([(PK.into(), s("BUDGET#UPSTREAM")), (SK.into(), s("B"))])
+}
+
+/// Where the sync's reconciliation carries on.
+pub fn reconcile_cursor() -> Key {
+    HashMap::from([(PK.into(), s("SYNC#CURSOR")), (SK.into(), s("C"))])
 }
 
 pub fn lease() -> Key {

@@ -2,6 +2,7 @@
 //! built, and the access patterns are listed there next to the key design.
 
 pub mod batch;
+mod budget;
 pub mod config;
 pub mod error;
 pub mod expr;
@@ -22,6 +23,7 @@ mod syncstate;
 mod tx;
 
 pub use audit::AuditQuery;
+pub use budget::TableBudget;
 pub use civic::AddressChanges;
 pub use config::{client_from_env, table_name_from_env};
 pub use error::{Missing, StoreError};

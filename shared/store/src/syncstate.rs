@@ -100,6 +100,17 @@ impl Repository {
         self.delete_if(keys::lease(), cond, &p).await.map(|_| ())
     }
 
+    /// The account the last reconciliation reached (runs carry on after it).
+    pub async fn reconcile_cursor(&self) -> Result<Option<String>, StoreError> {
+        Ok(self.get_item(keys::reconcile_cursor()).await?.and_then(|i| item::string(&i, "account")))
+    }
+
+    pub async fn set_reconcile_cursor(&self, account: &str) -> Result<(), StoreError> {
+        let mut item = keys::reconcile_cursor();
+        item.insert("account".into(), AttributeValue::S(account.into()));
+        self.put_plain(item).await
+    }
+
     /// Puts `item` unconditionally.
     pub(crate) async fn put_plain(&self, item: Item) -> Result<(), StoreError> {
         self.client()

@@ -51,6 +51,8 @@ pub struct Pulled {
     pub consents: usize,
     pub civic_addresses: usize,
     pub tenant_numbers: usize,
+    /// Accounts reconciled this run (from where the last run stopped: runs rotate through them).
+    pub accounts_reconciled: usize,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

@@ -20,6 +20,9 @@ pub struct Config {
     pub polls_to_complete: u32,
     /// Requests per rolling minute past which the answer is 429.
     pub rate_limit_per_minute: usize,
+    /// How long the emulator's minute is, in real milliseconds (its time scale: 6000 makes a day
+    /// of rate limit pass in 2.4 hours). Our client's `BACKEND_MINUTE_MS` must match it.
+    pub minute_ms: u64,
     pub page_size: usize,
     /// Seeds the fault dice, so a test's faults fall the same way every run.
     pub seed: Option<u64>,
@@ -34,6 +37,7 @@ impl Default for Config {
             slow_ms: 1500,
             polls_to_complete: 2,
             rate_limit_per_minute: 100,
+            minute_ms: 60_000,
             page_size: 100,
             seed: None,
         }
@@ -140,7 +144,8 @@ impl State {
     pub fn gate(&mut self, inject: bool) -> Gate {
         self.stats.requests += 1;
         let now = Instant::now();
-        while self.window.front().is_some_and(|t| now.duration_since(*t) > Duration::from_secs(60)) {
+        let minute = Duration::from_millis(self.config.minute_ms);
+        while self.window.front().is_some_and(|t| now.duration_since(*t) > minute) {
             self.window.pop_front();
         }
         if self.window.len() >= self.config.rate_limit_per_minute {
