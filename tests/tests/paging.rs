@@ -80,3 +80,65 @@ async fn top_skip_count_and_tokens() {
         assert_eq!((r.status.as_u16(), r.target()), (400, p));
     }
 }
+
+/// `GET /numbers` reads the 16 shards of the all-numbers index and merges them: every number of
+/// every account exactly once, in number order, whatever the page size, with skip, top, a filter
+/// and a count; numbers written before the sharding are moved to their shard by the sync.
+#[tokio::test]
+async fn the_sharded_index_pages_through_every_number_exactly_once() {
+    let s = stack_with_numbers(1234).await;
+    s.setup("PUT", "/accounts/small", Some(full_account_body("small"))).await;
+    let small: Vec<String> = (0..40).map(|i| format!("+1510585{i:04}")).collect();
+    let numbers: Vec<Value> = small.iter().map(|tn| dr_number("small", tn)).collect();
+    assert_eq!(
+        s.admin("POST", "/accounts/small:createOrUpdateNumbers", Some(json!({"numbers": numbers}))).await.status,
+        200
+    );
+    let mut expected = uk_numbers(0, 1234);
+    expected.extend(small.iter().cloned());
+    expected.sort();
+
+    // The numbers really are spread over the shards.
+    let shards: std::collections::BTreeSet<u32> =
+        expected.iter().map(|tn| switchboard_store::keys::number_shard(tn)).collect();
+    assert_eq!(shards.len(), switchboard_store::keys::NUMBER_SHARDS as usize);
+
+    for size in [3, 7, 100, 500] {
+        let (got, pages) = follow(&s, &format!("/numbers?api-version=2024-02-29-preview&maxpagesize={size}")).await;
+        assert_eq!(got, expected, "page size {size}: every number once, in order");
+        assert_eq!(pages.len(), expected.len().div_ceil(size), "page size {size}: no empty last page");
+    }
+    let (got, _) = follow(&s, "/numbers?api-version=2024-02-29-preview&skip=1200&top=50&maxpagesize=9").await;
+    assert_eq!(got, expected[1200..1250]);
+    let filtered = "/numbers?api-version=2024-02-29-preview&maxpagesize=6&filter=startswith(telephoneNumber,'%2B1510')";
+    let (got, pages) = follow(&s, filtered).await;
+    assert_eq!((got, pages), (small.clone(), vec![6, 6, 6, 6, 6, 6, 4]));
+    let r = s.admin("GET", "/numbers?countRecords=true&top=1", None).await;
+    assert_eq!(r.header("x-ms-record-count"), Some("1274"));
+    // A token of the merged listing does not continue an account's, nor the other way round.
+    let first = s.admin("GET", "/numbers?maxpagesize=5", None).await;
+    let token = first.body["nextLink"].as_str().unwrap().split("skipToken=").nth(1).unwrap().split('&').next().unwrap();
+    let r = s.admin("GET", &format!("/accounts/big/numbers?skipToken={token}"), None).await;
+    assert_eq!((r.status.as_u16(), r.target()), (400, "skipToken"));
+
+    // Numbers indexed before the sharding (`GSI2PK = NUMS`) are moved to their shard.
+    let repo = s.repo();
+    for tn in &small {
+        repo.client()
+            .update_item()
+            .table_name(repo.table())
+            .set_key(Some(switchboard_store::keys::number(tn)))
+            .update_expression("SET GSI2PK = :legacy")
+            .expression_attribute_values(":legacy", aws_sdk_dynamodb::types::AttributeValue::S("NUMS".into()))
+            .send()
+            .await
+            .expect("unshard");
+    }
+    let (got, _) = follow(&s, "/numbers?api-version=2024-02-29-preview&maxpagesize=500").await;
+    assert_eq!(got.len(), 1234, "unsharded numbers are not in the shards");
+    assert_eq!(repo.reshard_numbers(25).await.expect("reshard"), 25);
+    assert_eq!(repo.reshard_numbers(1000).await.expect("reshard"), 15);
+    assert_eq!(repo.reshard_numbers(1000).await.expect("reshard"), 0);
+    let (got, _) = follow(&s, "/numbers?api-version=2024-02-29-preview&maxpagesize=500").await;
+    assert_eq!(got, expected);
+}

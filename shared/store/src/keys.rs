@@ -5,7 +5,7 @@
 //! | Entity              | PK                | SK                    | GSI1PK        | GSI1SK     | GSI2PK | GSI2SK   |
 //! |---------------------|-------------------|-----------------------|---------------|------------|--------|----------|
 //! | Account             | `ACCT#<name>`     | `A`                   | `ACCTS`       | `<name>`   | –      | –        |
-//! | Number              | `NUM#<e164>`      | `N`                   | `ACCT#<name>` | `<e164>`   | `NUMS` | `<e164>` |
+//! | Number              | `NUM#<e164>`      | `N`                   | `ACCT#<name>` | `<e164>`   | `NUMS#<shard>` | `<e164>` |
 //! | Request for info    | `RFI#<tenant>`    | `R`                   | `RFIS`        | `<tenant>` | –      | –        |
 //! | Civic address       | `TENANT#<tenant>` | `CA#<id>`             | –             | –          | –      | –        |
 //! | Open backend order  | `ORDERS`          | `<orderId>`           | –             | –          | –      | –        |
@@ -47,7 +47,7 @@
 //! | list accounts (paged, by name)   | Query GSI1 `GSI1PK = ACCTS`                                 |
 //! | get number of an account         | GetItem `NUM#<e164>`/`N`, then check its `acct`             |
 //! | list an account's numbers        | Query GSI1 `GSI1PK = ACCT#<name>`                           |
-//! | list all numbers (`GET /numbers`)| Query GSI2 `GSI2PK = NUMS`                                  |
+//! | list all numbers (`GET /numbers`)| Query GSI2 `GSI2PK = NUMS#<shard>` for each of the 16 shards (`GSI2SK > <last number>` when continuing), merged in number order |
 //! | create/replace number            | TransactWriteItems: number put (conditional on its etag or absence) + account counter update (conditional on the account existing with the service enabled) |
 //! | batch numbers (≤100)             | BatchGetItem of the numbers; one TransactWriteItems (≤97 puts / ≤48 deletes + counter + event), or a journaled write (below) |
 //! | delete account + numbers         | mark the account `deleting` (blocks new numbers), Query GSI1, conditional transactional deletes, then delete the account if its total is 0 |
@@ -57,6 +57,7 @@
 //! | sync: pending work               | Query GSI3 `PENDING` `begins_with(GSI3SK, N#|A#|R#)`, then BatchGetItem |
 //! | sync: open orders, releases      | Query `ORDERS`, Query `RELEASES`                                        |
 //! | sync: one run at a time          | conditional put of `SYNC#LEASE` (free, expired, or ours)                |
+//! | sync: reshard old numbers        | Query GSI2 `NUMS` (≤1,000 a run), UpdateItem each to `NUMS#<shard>` if still `NUMS` |
 //! | sync: where reconciliation goes on | GetItem / PutItem `SYNC#CURSOR` (the last account reconciled) |
 //! | upstream budget: book a call     | GetItem `BUDGET#UPSTREAM` (consistent), conditional put of its next `tat` (GCRA) |
 //! | sync: number results             | BatchGetItem of the numbers, then per account TransactWriteItems of ≤98 puts conditional on each tag + one audit event (cancelled: one by one) |
@@ -70,8 +71,13 @@
 //! Per-service `numberCount` lives on the account item (`n_oc`, `n_tpm`, …, `n_all`) and is only
 //! ever changed in the same transaction as the number items it counts.
 //!
-//! `GSI2PK = NUMS` puts every number in one index partition. That is fine to a few thousand
-//! writes a second; an operator past that would shard it (`NUMS#<0..n>`) and merge on read.
+//! The all-numbers index is sharded: a number's `GSI2PK` is `NUMS#<shard>`, its shard a stable hash
+//! of the number modulo [`NUMBER_SHARDS`] (16). One index partition takes about 1,000 writes a
+//! second, so one shared key would throttle a large import or a sync landing its results; 16
+//! shards take 16 times that, more than the table's other limits let a single account write, while
+//! a page of `GET /numbers` is still 16 small Queries run at once. They are merged in number order
+//! (each number is in exactly one shard), and the continuation token is the last number returned:
+//! every shard goes on after it, so `nextLink` visits every number exactly once.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
@@ -110,7 +116,23 @@ pub const DELETING: &str = "deleting";
 pub const TOTAL: &str = "n_all";
 
 pub const ACCOUNTS_PARTITION: &str = "ACCTS";
-pub const NUMBERS_PARTITION: &str = "NUMS";
+/// Shards of the all-numbers index (see the module notes). Changing it needs the numbers' index
+/// keys rewritten, as `Repository::reshard_numbers` does for the unsharded `NUMS`.
+pub const NUMBER_SHARDS: u32 = 16;
+
+/// The shard of a number: FNV-1a of its text, so it is the same in every process and release.
+pub fn number_shard(tn: &str) -> u32 {
+    let hash = tn.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    (hash % u64::from(NUMBER_SHARDS)) as u32
+}
+
+/// Where all numbers were indexed before the index was sharded (`reshard_numbers` moves them).
+pub const LEGACY_NUMBERS_PARTITION: &str = "NUMS";
+
+/// The index partition of one shard of all numbers.
+pub fn numbers_shard_pk(shard: u32) -> String {
+    format!("NUMS#{shard:02}")
+}
 
 pub type Key = HashMap<String, AttributeValue>;
 
@@ -140,7 +162,7 @@ pub fn number_index(account: &str, tn: &str) -> Key {
     HashMap::from([
         (GSI1PK.into(), s(account_pk(account))),
         (GSI1SK.into(), s(tn)),
-        (GSI2PK.into(), s(NUMBERS_PARTITION)),
+        (GSI2PK.into(), s(numbers_shard_pk(number_shard(tn)))),
         (GSI2SK.into(), s(tn)),
     ])
 }

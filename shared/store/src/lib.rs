@@ -17,6 +17,7 @@ mod imports;
 mod journal;
 mod numbers;
 mod repeatability;
+mod reshard;
 mod retry;
 mod rfis;
 mod syncstate;

@@ -20,7 +20,10 @@ use crate::Repository;
 pub enum Listing {
     Accounts,
     AccountNumbers(String),
+    /// Every number, in number order: the shards of the all-numbers index merged.
     AllNumbers,
+    /// One shard of the all-numbers index.
+    NumberShard(u32),
     Rfis,
     /// A tenant's civic addresses.
     CivicAddresses(String),
@@ -71,7 +74,9 @@ impl Listing {
         match self {
             Listing::Accounts => t(Some(GSI1), GSI1PK, keys::ACCOUNTS_PARTITION.into(), GSI1SK),
             Listing::AccountNumbers(a) => t(Some(GSI1), GSI1PK, keys::account_pk(a), GSI1SK),
-            Listing::AllNumbers => t(Some(GSI2), GSI2PK, keys::NUMBERS_PARTITION.into(), GSI2SK),
+            // Its Queries are its shards' (`shards`); the target names the index for its tokens.
+            Listing::AllNumbers => t(Some(GSI2), GSI2PK, String::new(), GSI2SK),
+            Listing::NumberShard(k) => t(Some(GSI2), GSI2PK, keys::numbers_shard_pk(*k), GSI2SK),
             Listing::Rfis => t(Some(GSI1), GSI1PK, keys::RFIS_PARTITION.into(), GSI1SK),
             Listing::CivicAddresses(tenant) => {
                 Target { sk_prefix: Some(keys::CIVIC_PREFIX), ..t(None, PK, keys::tenant_pk(tenant), SK) }
@@ -93,9 +98,21 @@ impl Listing {
         }
     }
 
-    /// The attributes that make up a position in this listing.
+    /// The listings whose merge this one is (sharded listings), or `None`.
+    fn shards(&self) -> Option<Vec<Listing>> {
+        match self {
+            Listing::AllNumbers => Some((0..keys::NUMBER_SHARDS).map(Listing::NumberShard).collect()),
+            _ => None,
+        }
+    }
+
+    /// The attributes that make up a position in this listing (a merged listing's position is
+    /// its sort key alone: every shard goes on after it).
     fn key_attrs(&self) -> Vec<&'static str> {
         let t = self.target();
+        if self.shards().is_some() {
+            return vec![t.sk_attr];
+        }
         let mut attrs = vec![PK, SK];
         for a in [t.pk_attr, t.sk_attr] {
             if !attrs.contains(&a) {
@@ -140,7 +157,7 @@ fn decode_token(token: &str, listing: &Listing) -> Result<Item, StoreError> {
     let t = listing.target();
     // A token only continues the listing it came from.
     let same_attrs = key.len() == listing.key_attrs().len() && listing.key_attrs().iter().all(|a| key.contains_key(*a));
-    let same_partition = key.get(t.pk_attr) == Some(&t.pk_value);
+    let same_partition = listing.shards().is_some() || key.get(t.pk_attr) == Some(&t.pk_value);
     let same_prefix = t.sk_prefix.is_none_or(|p| key.get(t.sk_attr).is_some_and(|v| v.starts_with(p)));
     if !(same_attrs && same_partition && same_prefix) {
         return Err(bad("it belongs to another listing"));
@@ -166,8 +183,9 @@ fn position(item: &Item, listing: &Listing) -> BTreeMap<String, String> {
 }
 
 impl Repository {
-    /// A Query over `listing`, with `filter` as its FilterExpression; callers add paging.
-    fn listing_query(&self, listing: &Listing, filter: Option<&Filter>) -> QueryFluentBuilder {
+    /// A Query over `listing`, with `filter` as its FilterExpression, from after the sort key
+    /// `after` if given; callers add paging.
+    fn listing_query(&self, listing: &Listing, filter: Option<&Filter>, after: Option<&str>) -> QueryFluentBuilder {
         let t = listing.target();
         let mut p = Placeholders::default();
         let mut key_cond = format!("{} = {}", p.path(t.pk_attr), p.value(AttributeValue::S(t.pk_value)));
@@ -177,6 +195,9 @@ impl Repository {
                 p.path(t.sk_attr),
                 p.value(AttributeValue::S(prefix.into()))
             ));
+        }
+        if let Some(after) = after {
+            key_cond.push_str(&format!(" AND {} > {}", p.path(t.sk_attr), p.value(AttributeValue::S(after.into()))));
         }
         if let Some((from, to)) = t.sk_between {
             key_cond.push_str(&format!(
@@ -203,7 +224,10 @@ impl Repository {
         if req.page_size == 0 {
             return Ok(Page { items: Vec::new(), next: None });
         }
-        let query = self.listing_query(listing, req.filter.as_ref());
+        if let Some(shards) = listing.shards() {
+            return self.merged_page(listing, shards, req).await;
+        }
+        let query = self.listing_query(listing, req.filter.as_ref(), None);
         let mut start: Option<HashMap<String, AttributeValue>> = match &req.start {
             Some(t) => Some(decode_token(t, listing)?),
             None => None,
@@ -247,9 +271,59 @@ impl Repository {
         }
     }
 
+    /// One page of a sharded listing: every shard read from after the token's sort key, a few
+    /// items at a time and all at once, merged in sort-key order.
+    async fn merged_page(
+        &self,
+        listing: &Listing,
+        shards: Vec<Listing>,
+        req: &PageRequest,
+    ) -> Result<Page<Item>, StoreError> {
+        let sk = listing.target().sk_attr;
+        let after = match &req.start {
+            Some(t) => decode_token(t, listing)?.get(sk).and_then(|v| v.as_s().ok()).cloned(),
+            None => None,
+        };
+        // One more than the page needs, to know whether a next page exists.
+        let need = req.skip + req.page_size + 1;
+        let limit = (need.div_ceil(shards.len()) + 1).min(1000) as i32;
+        let mut cursors: Vec<ShardCursor> = shards
+            .iter()
+            .map(|s| ShardCursor::new(self.listing_query(s, req.filter.as_ref(), after.as_deref()).limit(limit)))
+            .collect();
+        let mut to_skip = req.skip;
+        let mut items = Vec::with_capacity(req.page_size);
+        loop {
+            // Every shard that may have more must show its next item before the smallest is known.
+            while cursors.iter().any(ShardCursor::must_fetch) {
+                let fetches = cursors.iter_mut().filter(|c| c.must_fetch()).map(ShardCursor::fetch);
+                futures::future::try_join_all(fetches).await?;
+            }
+            let next = cursors
+                .iter_mut()
+                .filter(|c| !c.buffer.is_empty())
+                .min_by(|a, b| sort_key(&a.buffer[0], sk).cmp(sort_key(&b.buffer[0], sk)));
+            let Some(item) = next.and_then(|c| c.buffer.pop_front()) else {
+                return Ok(Page { items, next: None });
+            };
+            if to_skip > 0 {
+                to_skip -= 1;
+            } else if items.len() == req.page_size {
+                let next = items.last().map(|i| encode_token(&position(i, listing)));
+                return Ok(Page { items, next });
+            } else {
+                items.push(item);
+            }
+        }
+    }
+
     /// How many items of `listing` match `filter` (for `countRecords`).
     pub async fn count(&self, listing: &Listing, filter: Option<&Filter>) -> Result<i64, StoreError> {
-        let query = self.listing_query(listing, filter).select(Select::Count);
+        if let Some(shards) = listing.shards() {
+            let counts = shards.iter().map(|s| Box::pin(self.count(s, filter)));
+            return Ok(futures::future::try_join_all(counts).await?.into_iter().sum());
+        }
+        let query = self.listing_query(listing, filter, None).select(Select::Count);
         let mut start = None;
         let mut total = 0i64;
         loop {
@@ -260,6 +334,38 @@ impl Repository {
                 None => return Ok(total),
             }
         }
+    }
+}
+
+fn sort_key<'a>(item: &'a Item, attr: &str) -> &'a str {
+    item.get(attr).and_then(|v| v.as_s().ok()).map_or("", String::as_str)
+}
+
+/// One shard's Query in a merged listing: what it has read and not yet given out, and where it
+/// goes on.
+struct ShardCursor {
+    query: QueryFluentBuilder,
+    buffer: std::collections::VecDeque<Item>,
+    start: Option<HashMap<String, AttributeValue>>,
+    done: bool,
+}
+
+impl ShardCursor {
+    fn new(query: QueryFluentBuilder) -> Self {
+        ShardCursor { query, buffer: Default::default(), start: None, done: false }
+    }
+
+    fn must_fetch(&self) -> bool {
+        self.buffer.is_empty() && !self.done
+    }
+
+    async fn fetch(&mut self) -> Result<(), StoreError> {
+        let out =
+            self.query.clone().set_exclusive_start_key(self.start.take()).send().await.map_err(StoreError::backend)?;
+        self.buffer.extend(out.items.unwrap_or_default());
+        self.start = out.last_evaluated_key;
+        self.done = self.start.is_none();
+        Ok(())
     }
 }
 
@@ -279,6 +385,9 @@ mod tests {
         assert!(decode_token(&token, &listing).is_ok());
         assert!(decode_token(&token, &Listing::AccountNumbers("b".into())).is_err());
         assert!(decode_token(&token, &Listing::AllNumbers).is_err());
+        let all = encode_token(&position(&item, &Listing::AllNumbers));
+        assert!(decode_token(&all, &Listing::AllNumbers).is_ok());
+        assert!(decode_token(&all, &listing).is_err());
         assert!(decode_token("!!", &listing).is_err());
         assert!(decode_token("e30", &listing).is_err());
     }
