@@ -380,13 +380,14 @@ async fn with_reconciliation_starved_pushes_go_out_and_runs_rotate() {
     f.add_oc_numbers("acct23", &last).await;
     f.sync_until_settled(5).await;
     f.admin("POST", &format!("/admin/tenants/{}/numbers/{}:release", tenant(ACCOUNTS - 1), last[0]), None).await;
-    // A slow budget: each account's reconciliation (two calls) takes 200 ms, a run has 2.5 s.
-    f.pace(600);
+    // A slow budget: each account's reconciliation (two calls) takes 400 ms, so 24 take longer
+    // than a run's 8 s (which leaves room for a slow engine before the pushes).
+    f.pace(300);
     let cfg = switchboard_sync::SyncConfig { stop_margin: std::time::Duration::ZERO, ..f.sync.clone() };
     let mut reached = Vec::new();
-    for round in 0..12 {
+    for round in 0..8 {
         f.add_oc_numbers("acct00", &us_numbers(100 + round, 1)).await;
-        let deadline = switchboard_sync::Deadline::in_(std::time::Duration::from_millis(2500));
+        let deadline = switchboard_sync::Deadline::in_(std::time::Duration::from_secs(8));
         let r = switchboard_sync::run(f.stack.repo(), f.backend.as_ref(), deadline, &cfg).await.expect("run");
         assert_eq!(r.pushed.numbers_uploaded, 1, "round {round}: the operator's change went out: {r:?}");
         assert!(r.stopped_early && r.pulled.accounts_reconciled < ACCOUNTS, "round {round}: reconciliation starved");
@@ -396,4 +397,34 @@ async fn with_reconciliation_starved_pushes_go_out_and_runs_rotate() {
         }
     }
     panic!("no run reached the last account (accounts reconciled per run: {reached:?})");
+}
+
+/// The pending queue is sharded; entries queued before the sharding (`GSI3PK = PENDING`) are moved
+/// to their shard by the next run, and go out like the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn numbers_queued_before_the_sharding_still_go_out() {
+    let f = Flow::start(quiet()).await;
+    f.consent(TENANT, &["US"]).await;
+    f.syncing_account("contoso", TENANT).await;
+    let tns = us_numbers(0, 30);
+    f.add_oc_numbers("contoso", &tns).await;
+    let repo = f.stack.repo();
+    for tn in &tns[..20] {
+        repo.client()
+            .update_item()
+            .table_name(repo.table())
+            .set_key(Some(switchboard_store::keys::number(tn)))
+            .update_expression("SET GSI3PK = :legacy")
+            .expression_attribute_values(":legacy", aws_sdk_dynamodb::types::AttributeValue::S("PENDING".into()))
+            .send()
+            .await
+            .expect("unshard");
+    }
+    assert_eq!(repo.pending_numbers(100).await.expect("pending").len(), 10, "the shards hold only the other ten");
+    f.sync_until_settled(5).await;
+    let numbers = f.numbers("contoso").await;
+    assert!(numbers.iter().all(|n| n["serviceProvisioningStatus"] == "synced"), "{numbers:?}");
+    let mut held = f.tenant_numbers(TENANT).await;
+    held.sort();
+    assert_eq!(held, tns);
 }

@@ -21,7 +21,8 @@
 //! | Write journal       | `IMPORT#<name>`   | `C#<writeId>#<n>`     | –             | –          | –      | –        |
 //!
 //! GSI3 is the sync's work queue, sparse and keys-only: an account, number or request for
-//! information waiting for the backend carries `GSI3PK = PENDING` and `GSI3SK = A#<name>` /
+//! information waiting for the backend carries `GSI3PK = PENDING#<shard>` (sharded as the
+//! all-numbers index is, by its sort key) and `GSI3SK = A#<name>` /
 //! `N#<account>#<e164>` / `R#<tenant>`; the sync removes both when the item is `synced` or `failed`.
 //! A journaled write in progress (an import or a batch of more than one transaction) also sits in
 //! GSI3, under `GSI3PK = IMPORTING`, `GSI3SK = <account>`, so the sync finds writes whose writer
@@ -54,10 +55,10 @@
 //! | list / get requests for info     | Query GSI1 `GSI1PK = RFIS` / GetItem `RFI#<tenant>`                     |
 //! | list / get an account's addresses| GetItem the account for its tenant, Query `TENANT#<tenant>` `begins_with(SK, CA#)` / GetItem |
 //! | list sync runs (newest first)    | Query `SYNCRUNS` descending                                             |
-//! | sync: pending work               | Query GSI3 `PENDING` `begins_with(GSI3SK, N#|A#|R#)`, then BatchGetItem |
+//! | sync: pending work               | Query GSI3 `PENDING#<shard>` `begins_with(GSI3SK, N#|A#|R#)` for the 16 shards, merged, then BatchGetItem |
 //! | sync: open orders, releases      | Query `ORDERS`, Query `RELEASES`                                        |
 //! | sync: one run at a time          | conditional put of `SYNC#LEASE` (free, expired, or ours)                |
-//! | sync: reshard old numbers        | Query GSI2 `NUMS` (≤1,000 a run), UpdateItem each to `NUMS#<shard>` if still `NUMS` |
+//! | sync: reshard old entries        | Query GSI2 `NUMS` / GSI3 `PENDING` (≤1,000 a run), UpdateItem each to its shard if still unsharded |
 //! | sync: where reconciliation goes on | GetItem / PutItem `SYNC#CURSOR` (the last account reconciled) |
 //! | upstream budget: book a call     | GetItem `BUDGET#UPSTREAM` (consistent), conditional put of its next `tat` (GCRA) |
 //! | sync: number results             | BatchGetItem of the numbers, then per account TransactWriteItems of ≤98 puts conditional on each tag + one audit event (cancelled: one by one) |
@@ -72,7 +73,7 @@
 //! ever changed in the same transaction as the number items it counts.
 //!
 //! The all-numbers index is sharded: a number's `GSI2PK` is `NUMS#<shard>`, its shard a stable hash
-//! of the number modulo [`NUMBER_SHARDS`] (16). One index partition takes about 1,000 writes a
+//! of the number modulo [`SHARDS`] (16); the pending queue likewise (`PENDING#<shard>`). One index partition takes about 1,000 writes a
 //! second, so one shared key would throttle a large import or a sync landing its results; 16
 //! shards take 16 times that, more than the table's other limits let a single account write, while
 //! a page of `GET /numbers` is still 16 small Queries run at once. They are merged in number order
@@ -95,7 +96,8 @@ pub const GSI2SK: &str = "GSI2SK";
 pub const GSI3: &str = "GSI3";
 pub const GSI3PK: &str = "GSI3PK";
 pub const GSI3SK: &str = "GSI3SK";
-pub const PENDING_PARTITION: &str = "PENDING";
+/// Where the pending queue was before it was sharded (`reshard` moves its entries).
+pub const LEGACY_PENDING_PARTITION: &str = "PENDING";
 pub const RFIS_PARTITION: &str = "RFIS";
 pub const ORDERS_PARTITION: &str = "ORDERS";
 pub const RELEASES_PARTITION: &str = "RELEASES";
@@ -116,17 +118,18 @@ pub const DELETING: &str = "deleting";
 pub const TOTAL: &str = "n_all";
 
 pub const ACCOUNTS_PARTITION: &str = "ACCTS";
-/// Shards of the all-numbers index (see the module notes). Changing it needs the numbers' index
-/// keys rewritten, as `Repository::reshard_numbers` does for the unsharded `NUMS`.
-pub const NUMBER_SHARDS: u32 = 16;
+/// Shards of each index partition that every item of a kind would otherwise share: all numbers
+/// and the sync's pending queue (see the module notes). Changing it needs the items' index keys
+/// rewritten, as `Repository::reshard` does for the unsharded `NUMS` and `PENDING`.
+pub const SHARDS: u32 = 16;
 
-/// The shard of a number: FNV-1a of its text, so it is the same in every process and release.
-pub fn number_shard(tn: &str) -> u32 {
-    let hash = tn.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
-    (hash % u64::from(NUMBER_SHARDS)) as u32
+/// The shard of an index entry: FNV-1a of its sort key, so it is the same in every process and release.
+pub fn shard_of(text: &str) -> u32 {
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    (hash % u64::from(SHARDS)) as u32
 }
 
-/// Where all numbers were indexed before the index was sharded (`reshard_numbers` moves them).
+/// Where all numbers were indexed before the index was sharded (`reshard` moves them).
 pub const LEGACY_NUMBERS_PARTITION: &str = "NUMS";
 
 /// The index partition of one shard of all numbers.
@@ -162,7 +165,7 @@ pub fn number_index(account: &str, tn: &str) -> Key {
     HashMap::from([
         (GSI1PK.into(), s(account_pk(account))),
         (GSI1SK.into(), s(tn)),
-        (GSI2PK.into(), s(numbers_shard_pk(number_shard(tn)))),
+        (GSI2PK.into(), s(numbers_shard_pk(shard_of(tn)))),
         (GSI2SK.into(), s(tn)),
     ])
 }
@@ -311,7 +314,13 @@ impl Queue {
 
 /// The queue attributes of a pending item (`id`: account name, `account#e164`, or tenant).
 pub fn pending(queue: Queue, id: &str) -> Key {
-    HashMap::from([(GSI3PK.into(), s(PENDING_PARTITION)), (GSI3SK.into(), s(format!("{}{id}", queue.prefix())))])
+    let sort = format!("{}{id}", queue.prefix());
+    HashMap::from([(GSI3PK.into(), s(pending_shard_pk(shard_of(&sort)))), (GSI3SK.into(), s(sort))])
+}
+
+/// The index partition of one shard of the pending queue.
+pub fn pending_shard_pk(shard: u32) -> String {
+    format!("PENDING#{shard:02}")
 }
 
 /// The attribute holding an account's count of numbers with `service` enabled.

@@ -29,8 +29,10 @@ pub enum Listing {
     CivicAddresses(String),
     /// Newest first.
     SyncRuns,
-    /// The sync's queue of pending items of one kind (keys only).
+    /// The sync's queue of pending items of one kind (keys only): its shards merged.
     Pending(Queue),
+    /// One shard of the pending queue.
+    PendingShard(Queue, u32),
     Orders,
     Releases,
     /// Audit events of one scope between two sort-key bounds, newest first.
@@ -74,7 +76,8 @@ impl Listing {
         match self {
             Listing::Accounts => t(Some(GSI1), GSI1PK, keys::ACCOUNTS_PARTITION.into(), GSI1SK),
             Listing::AccountNumbers(a) => t(Some(GSI1), GSI1PK, keys::account_pk(a), GSI1SK),
-            // Its Queries are its shards' (`shards`); the target names the index for its tokens.
+            // Merged listings' Queries are their shards' (`shards`); the target names the index
+            // and sort key for their tokens.
             Listing::AllNumbers => t(Some(GSI2), GSI2PK, String::new(), GSI2SK),
             Listing::NumberShard(k) => t(Some(GSI2), GSI2PK, keys::numbers_shard_pk(*k), GSI2SK),
             Listing::Rfis => t(Some(GSI1), GSI1PK, keys::RFIS_PARTITION.into(), GSI1SK),
@@ -83,7 +86,10 @@ impl Listing {
             }
             Listing::SyncRuns => Target { descending: true, ..t(None, PK, keys::SYNC_RUNS_PARTITION.into(), SK) },
             Listing::Pending(q) => {
-                Target { sk_prefix: Some(q.prefix()), ..t(Some(GSI3), GSI3PK, keys::PENDING_PARTITION.into(), GSI3SK) }
+                Target { sk_prefix: Some(q.prefix()), ..t(Some(GSI3), GSI3PK, String::new(), GSI3SK) }
+            }
+            Listing::PendingShard(q, k) => {
+                Target { sk_prefix: Some(q.prefix()), ..t(Some(GSI3), GSI3PK, keys::pending_shard_pk(*k), GSI3SK) }
             }
             Listing::Orders => t(None, PK, keys::ORDERS_PARTITION.into(), SK),
             Listing::Releases => t(None, PK, keys::RELEASES_PARTITION.into(), SK),
@@ -101,7 +107,8 @@ impl Listing {
     /// The listings whose merge this one is (sharded listings), or `None`.
     fn shards(&self) -> Option<Vec<Listing>> {
         match self {
-            Listing::AllNumbers => Some((0..keys::NUMBER_SHARDS).map(Listing::NumberShard).collect()),
+            Listing::AllNumbers => Some((0..keys::SHARDS).map(Listing::NumberShard).collect()),
+            Listing::Pending(q) => Some((0..keys::SHARDS).map(|k| Listing::PendingShard(*q, k)).collect()),
             _ => None,
         }
     }

@@ -119,9 +119,9 @@ impl Run<'_> {
     /// (open orders, their own changes), reconciliation last, with what time is left.
     async fn steps(&mut self) -> Result<(), StoreError> {
         self.repo.recover_imports(switchboard_store::IMPORT_LEASE).await?;
-        let resharded = self.repo.reshard_numbers(1000).await?;
+        let resharded = self.repo.reshard(1000).await?;
         if resharded > 0 {
-            tracing::info!(resharded, "numbers moved to their shard of the all-numbers index");
+            tracing::info!(resharded, "index entries moved to their shard");
         }
         let accounts = self.repo.all_accounts().await?;
         let by_tenant: HashMap<String, &Stored<Account>> =
