@@ -13,8 +13,9 @@ async fn main() -> Result<(), Error> {
     switchboard_api::app::init_tracing();
     let repo = Repository::new(switchboard_store::client_from_env().await, switchboard_store::table_name_from_env());
     let backend_cfg = BackendConfig::from_env().ok_or("BACKEND_URL is not set")?;
-    // Every worker spends the one upstream budget in the table.
-    let budget = TableBudget::new(repo.clone(), backend_cfg.rate(), Duration::from_secs(60));
+    // Every worker spends the one upstream budget in the table. A call that gets no slot within
+    // 15 s fails (the run records it and goes on), so a run still stops inside its margin (20 s).
+    let budget = TableBudget::new(repo.clone(), backend_cfg.rate(), Duration::from_secs(15));
     let backend = HttpBackend::new(backend_cfg)?.with_pacer(Arc::new(budget));
     let cfg = SyncConfig::from_env();
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {

@@ -170,7 +170,9 @@ impl HttpBackend {
         Ok(())
     }
 
-    async fn token(&self, class: CallClass) -> Result<String, BackendError> {
+    /// The cached token, or a new one. Fetched at the most urgent class whatever the call: every
+    /// class needs it, and a fetch held back behind others would hold up urgent calls too.
+    async fn token(&self) -> Result<String, BackendError> {
         let mut cached = self.token.lock().await;
         if let Some((t, until)) = cached.as_ref() {
             if Instant::now() < *until {
@@ -186,7 +188,7 @@ impl HttpBackend {
         ];
         let t: TokenResponse = self
             .with_retries("token", || async {
-                self.pace(class).await?;
+                self.pace(CallClass::Poll).await?;
                 let resp = self.http.post(&url).form(&form).send().await;
                 Self::read(resp).await
             })
@@ -280,7 +282,7 @@ impl HttpBackend {
     ) -> Result<T, BackendError> {
         let url = format!("{}{path}", self.cfg.base_url);
         self.with_retries(path, || async {
-            let token = self.token(class).await?;
+            let token = self.token().await?;
             self.pace(class).await?;
             let mut req = self.http.request(method.clone(), &url).bearer_auth(&token);
             if let Some(b) = body {

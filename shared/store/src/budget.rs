@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use switchboard_domain::budget::{decide, CallClass, Decision, Pacer, Rate};
 
 use crate::expr::Placeholders;
-use crate::keys::{self, PK};
+use crate::keys;
 use crate::{now_ms, Repository, StoreError};
 
 const TAT: &str = "tat";
@@ -22,7 +22,8 @@ const TAT: &str = "tat";
 pub struct TableBudget {
     repo: Repository,
     rate: Rate,
-    /// The longest a caller waits behind higher-priority calls before it is told no.
+    /// The longest a caller waits for its slot (behind other calls, or for the slot itself)
+    /// before it is told no: its own deadline's share of one call.
     max_wait: Duration,
 }
 
@@ -32,28 +33,36 @@ impl TableBudget {
     }
 
     /// Books the next slot `class` may have. `Ok(Some(at))`: go at `at` (ms since the epoch);
-    /// `Ok(None)`: the queue ahead is too long for this class before `give_up`.
+    /// `Ok(None)`: no slot for this class before `give_up` (nothing is booked then).
     async fn reserve(&self, class: CallClass, give_up: Instant) -> Result<Option<u64>, StoreError> {
+        let ms_until = |at: u64| Duration::from_millis(at.saturating_sub(now_ms()));
         loop {
             let item = self.repo.get_item(keys::budget()).await?;
             let tat = item.as_ref().and_then(|i| i.get(TAT)).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok());
             let now = now_ms();
             match decide(tat.unwrap_or(0), now, self.rate, class) {
+                Decision::Reserve { at, .. } if Instant::now() + ms_until(at) > give_up => return Ok(None),
                 Decision::Reserve { at, next_tat } => {
                     let mut booked = keys::budget();
                     booked.insert(TAT.into(), AttributeValue::N(next_tat.to_string()));
                     let mut p = Placeholders::default();
                     let cond = match tat {
                         Some(t) => format!("{} = {}", p.path(TAT), p.value(AttributeValue::N(t.to_string()))),
-                        None => format!("attribute_not_exists({})", p.path(PK)),
+                        None => format!("attribute_not_exists({})", p.path(TAT)),
                     };
                     if self.repo.put_if(booked, cond, &p).await? {
                         return Ok(Some(at));
                     }
-                    // Another caller booked first: read again.
+                    // Another caller booked first: read again after a moment, so that callers
+                    // in step do not collide again at once.
+                    let pause = Duration::from_millis(fastrand::u64(0..=self.rate.interval_ms().min(20)));
+                    if Instant::now() + pause > give_up {
+                        return Ok(None);
+                    }
+                    tokio::time::sleep(pause).await;
                 }
                 Decision::Wait { retry_at } => {
-                    let wait = Duration::from_millis(retry_at.saturating_sub(now));
+                    let wait = ms_until(retry_at);
                     if Instant::now() + wait > give_up {
                         return Ok(None);
                     }
@@ -72,7 +81,7 @@ impl Pacer for TableBudget {
                 tokio::time::sleep(Duration::from_millis(at.saturating_sub(now_ms()))).await;
                 Ok(())
             }
-            Ok(None) => Err(format!("{class:?} calls wait behind more urgent ones for over {:?}", self.max_wait)),
+            Ok(None) => Err(format!("no slot for a {class:?} call within {:?}", self.max_wait)),
             Err(e) => Err(format!("the budget could not be read or booked: {e}")),
         }
     }

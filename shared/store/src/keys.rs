@@ -48,14 +48,14 @@
 //! | list accounts (paged, by name)   | Query GSI1 `GSI1PK = ACCTS`                                 |
 //! | get number of an account         | GetItem `NUM#<e164>`/`N`, then check its `acct`             |
 //! | list an account's numbers        | Query GSI1 `GSI1PK = ACCT#<name>`                           |
-//! | list all numbers (`GET /numbers`)| Query GSI2 `GSI2PK = NUMS#<shard>` for each of the 16 shards (`GSI2SK > <last number>` when continuing), merged in number order |
+//! | list all numbers (`GET /numbers`)| Query GSI2 `GSI2PK = NUMS#<shard>` for each of the 16 shards and the old `NUMS` (`GSI2SK > <last number>` when continuing), merged in number order |
 //! | create/replace number            | TransactWriteItems: number put (conditional on its etag or absence) + account counter update (conditional on the account existing with the service enabled) |
 //! | batch numbers (≤100)             | BatchGetItem of the numbers; one TransactWriteItems (≤97 puts / ≤48 deletes + counter + event), or a journaled write (below) |
 //! | delete account + numbers         | mark the account `deleting` (blocks new numbers), Query GSI1, conditional transactional deletes, then delete the account if its total is 0 |
 //! | list / get requests for info     | Query GSI1 `GSI1PK = RFIS` / GetItem `RFI#<tenant>`                     |
 //! | list / get an account's addresses| GetItem the account for its tenant, Query `TENANT#<tenant>` `begins_with(SK, CA#)` / GetItem |
 //! | list sync runs (newest first)    | Query `SYNCRUNS` descending                                             |
-//! | sync: pending work               | Query GSI3 `PENDING#<shard>` `begins_with(GSI3SK, N#|A#|R#)` for the 16 shards, merged, then BatchGetItem |
+//! | sync: pending work               | Query GSI3 `PENDING#<shard>` `begins_with(GSI3SK, N#|A#|R#)` for the 16 shards and the old `PENDING`, merged, then BatchGetItem |
 //! | sync: open orders, releases      | Query `ORDERS`, Query `RELEASES`                                        |
 //! | sync: one run at a time          | conditional put of `SYNC#LEASE` (free, expired, or ours)                |
 //! | sync: reshard old entries        | Query GSI2 `NUMS` / GSI3 `PENDING` (≤1,000 a run), UpdateItem each to its shard if still unsharded |
@@ -78,7 +78,8 @@
 //! shards take 16 times that, more than the table's other limits let a single account write, while
 //! a page of `GET /numbers` is still 16 small Queries run at once. They are merged in number order
 //! (each number is in exactly one shard), and the continuation token is the last number returned:
-//! every shard goes on after it, so `nextLink` visits every number exactly once.
+//! every shard goes on after it, so `nextLink` visits every number exactly once. Until the sync
+//! has moved every entry of the old unsharded partitions, listings read them as one more shard.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;

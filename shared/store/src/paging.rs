@@ -22,8 +22,8 @@ pub enum Listing {
     AccountNumbers(String),
     /// Every number, in number order: the shards of the all-numbers index merged.
     AllNumbers,
-    /// One shard of the all-numbers index.
-    NumberShard(u32),
+    /// One shard of the all-numbers index (`None`: the partition from before the sharding).
+    NumberShard(Option<u32>),
     Rfis,
     /// A tenant's civic addresses.
     CivicAddresses(String),
@@ -31,8 +31,8 @@ pub enum Listing {
     SyncRuns,
     /// The sync's queue of pending items of one kind (keys only): its shards merged.
     Pending(Queue),
-    /// One shard of the pending queue.
-    PendingShard(Queue, u32),
+    /// One shard of the pending queue (`None`: the partition from before the sharding).
+    PendingShard(Queue, Option<u32>),
     Orders,
     Releases,
     /// Audit events of one scope between two sort-key bounds, newest first.
@@ -79,7 +79,10 @@ impl Listing {
             // Merged listings' Queries are their shards' (`shards`); the target names the index
             // and sort key for their tokens.
             Listing::AllNumbers => t(Some(GSI2), GSI2PK, String::new(), GSI2SK),
-            Listing::NumberShard(k) => t(Some(GSI2), GSI2PK, keys::numbers_shard_pk(*k), GSI2SK),
+            Listing::NumberShard(k) => {
+                let pk = k.map_or_else(|| keys::LEGACY_NUMBERS_PARTITION.into(), keys::numbers_shard_pk);
+                t(Some(GSI2), GSI2PK, pk, GSI2SK)
+            }
             Listing::Rfis => t(Some(GSI1), GSI1PK, keys::RFIS_PARTITION.into(), GSI1SK),
             Listing::CivicAddresses(tenant) => {
                 Target { sk_prefix: Some(keys::CIVIC_PREFIX), ..t(None, PK, keys::tenant_pk(tenant), SK) }
@@ -89,7 +92,8 @@ impl Listing {
                 Target { sk_prefix: Some(q.prefix()), ..t(Some(GSI3), GSI3PK, String::new(), GSI3SK) }
             }
             Listing::PendingShard(q, k) => {
-                Target { sk_prefix: Some(q.prefix()), ..t(Some(GSI3), GSI3PK, keys::pending_shard_pk(*k), GSI3SK) }
+                let pk = k.map_or_else(|| keys::LEGACY_PENDING_PARTITION.into(), keys::pending_shard_pk);
+                Target { sk_prefix: Some(q.prefix()), ..t(Some(GSI3), GSI3PK, pk, GSI3SK) }
             }
             Listing::Orders => t(None, PK, keys::ORDERS_PARTITION.into(), SK),
             Listing::Releases => t(None, PK, keys::RELEASES_PARTITION.into(), SK),
@@ -104,11 +108,14 @@ impl Listing {
         }
     }
 
-    /// The listings whose merge this one is (sharded listings), or `None`.
+    /// The listings whose merge this one is (sharded listings), or `None`. The partition from
+    /// before the sharding is one of them until the sync has moved its last entry (an empty
+    /// Query then), so nothing is missing from a listing meanwhile.
     fn shards(&self) -> Option<Vec<Listing>> {
+        let all = || (0..keys::SHARDS).map(Some).chain([None]);
         match self {
-            Listing::AllNumbers => Some((0..keys::SHARDS).map(Listing::NumberShard).collect()),
-            Listing::Pending(q) => Some((0..keys::SHARDS).map(|k| Listing::PendingShard(*q, k)).collect()),
+            Listing::AllNumbers => Some(all().map(Listing::NumberShard).collect()),
+            Listing::Pending(q) => Some(all().map(|k| Listing::PendingShard(*q, k)).collect()),
             _ => None,
         }
     }
@@ -196,7 +203,21 @@ impl Repository {
         let t = listing.target();
         let mut p = Placeholders::default();
         let mut key_cond = format!("{} = {}", p.path(t.pk_attr), p.value(AttributeValue::S(t.pk_value)));
-        if let Some(prefix) = t.sk_prefix {
+        // DynamoDB takes one condition on the sort key: after a position inside a prefix is a
+        // range from just past the position to the end of the prefix.
+        let (after, prefix) = match (after, t.sk_prefix) {
+            (Some(a), Some(prefix)) => {
+                key_cond.push_str(&format!(
+                    " AND {} BETWEEN {} AND {}",
+                    p.path(t.sk_attr),
+                    p.value(AttributeValue::S(format!("{a}\u{0}"))),
+                    p.value(AttributeValue::S(format!("{prefix}\u{10ffff}")))
+                ));
+                (None, None)
+            }
+            other => other,
+        };
+        if let Some(prefix) = prefix {
             key_cond.push_str(&format!(
                 " AND begins_with({}, {})",
                 p.path(t.sk_attr),
