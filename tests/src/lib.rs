@@ -114,6 +114,24 @@ impl Stack {
         &self.app.repo
     }
 
+    /// Puts numbers back in an index partition from before the sharding, as a table written by
+    /// an older release holds them: `attr` (`GSI2PK`, `GSI3PK`) set to `legacy` (`NUMS`, `PENDING`).
+    pub async fn unshard(&self, tns: &[String], attr: &str, legacy: &str) {
+        let repo = self.repo();
+        for tn in tns {
+            repo.client()
+                .update_item()
+                .table_name(repo.table())
+                .set_key(Some(switchboard_store::keys::number(tn)))
+                .update_expression("SET #attr = :legacy")
+                .expression_attribute_names("#attr", attr)
+                .expression_attribute_values(":legacy", aws_sdk_dynamodb::types::AttributeValue::S(legacy.into()))
+                .send()
+                .await
+                .expect("unshard");
+        }
+    }
+
     /// Sends `method path` (path may carry a query; `api-version` is added unless present).
     pub async fn send(
         &self,
