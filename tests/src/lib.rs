@@ -510,6 +510,44 @@ pub mod e2e {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
     }
 
+    /// A local SQS: moto_server (from `.venv`, which `scripts/bootstrap` fills), stopped on drop.
+    pub struct LocalSqs {
+        child: Child,
+        pub endpoint: String,
+    }
+
+    impl LocalSqs {
+        pub async fn start() -> LocalSqs {
+            let bin = root().join(".venv/bin/moto_server");
+            assert!(bin.exists(), "moto_server not found at {} (run scripts/bootstrap)", bin.display());
+            let port = free_port();
+            let child = Command::new(bin)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start moto_server");
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+                assert!(std::time::Instant::now() < deadline, "moto_server did not start");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            LocalSqs { child, endpoint: format!("http://127.0.0.1:{port}") }
+        }
+
+        /// A queue URL on it, as moto names queues (its default account).
+        pub fn queue_url(&self, name: &str) -> String {
+            format!("{}/123456789012/{name}", self.endpoint)
+        }
+    }
+
+    impl Drop for LocalSqs {
+        fn drop(&mut self) {
+            crate::procs::kill_tree(self.child.id());
+            let _ = self.child.wait();
+        }
+    }
+
     pub fn cargo_lambda() -> PathBuf {
         std::env::var_os("CARGO_LAMBDA").map(PathBuf::from).unwrap_or_else(|| root().join(".venv/bin/cargo-lambda"))
     }

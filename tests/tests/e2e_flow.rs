@@ -142,3 +142,105 @@ async fn consent_to_synced_numbers_and_drift_over_real_http() {
     assert_eq!(acct["serviceProvisioningErrors"][0]["code"], "ConsentSuspended");
     assert_eq!(emu.stats().rate_limit_violations, 0);
 }
+
+/// The sync fanned out as in AWS: the planner, invoked through the gateway, puts one job per
+/// tenant on a real SQS queue (moto_server); the relay (Lambda's event source mapping, locally)
+/// hands each to the worker function behind the gateway; a job the worker can't do is delivered
+/// again and then lands in the dead-letter queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_planner_fans_out_to_workers_through_sqs() {
+    use switchboard_devtools::relay::{create_queues, queue_depth, sqs_client, Relay};
+    use switchboard_tests::e2e::LocalSqs;
+
+    let emu =
+        Emulator::start("127.0.0.1:0", Config { rate_limit_per_minute: 3000, ..Config::default() }).await.unwrap();
+    let sqs = LocalSqs::start().await;
+    let queue_url = sqs.queue_url("sync-jobs");
+    let client = sqs_client(&sqs.endpoint);
+    // A short visibility timeout and two deliveries, so the dead-letter path runs in seconds.
+    let dlq_url = create_queues(&client, &queue_url, 2, 2).await.expect("queues");
+    let env = [
+        ("BACKEND_URL", emu.url()),
+        ("BACKEND_RATE_PER_MINUTE", "2400".to_string()),
+        ("SYNC_QUEUE_URL", queue_url.clone()),
+        ("AWS_ENDPOINT_URL_SQS", sqs.endpoint.clone()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let gw = Gateway::start("switchboard-e2e-fanout", &env).await;
+    let c = &gw.client;
+    let relay = Relay::new(client.clone(), &queue_url, &c.base, "sync-worker");
+
+    let tenant = |i: usize| format!("{i:08x}-0000-4000-8000-0000000fa000");
+    let sizes = [150, 20, 5];
+    let mut all = Vec::new();
+    for (i, n) in sizes.iter().enumerate() {
+        emu_admin(
+            &c.http,
+            &emu,
+            "POST",
+            "/admin/consents",
+            Some(json!({"tenantId": tenant(i), "consentedCountries": ["US"]})),
+        )
+        .await;
+        let name = format!("tenant{i}");
+        let account = json!({"name": name, "serviceDetails": {"teamsTenantId": tenant(i), "teamsOperatorConnect": {"enabled": true, "syncEnabled": true}}});
+        assert_eq!(c.call("PUT", &format!("/accounts/{name}"), Some(account)).await.0, 201);
+        let tns = us_numbers(1000 * i as u64, *n);
+        for chunk in tns.chunks(100) {
+            let numbers: Vec<Value> = chunk
+                .iter()
+                .map(|tn| json!({"telephoneNumber": tn, "accountName": name, "serviceDetails": {"teamsOperatorConnect": {"enabled": true, "configuration": {"usage": "CallingUserAssignment", "choosableCapabilities": ["InboundCalling"]}}}}))
+                .collect();
+            let (status, _, body) = c
+                .call("POST", &format!("/accounts/{name}:createOrUpdateNumbers"), Some(json!({"numbers": numbers})))
+                .await;
+            assert_eq!(status, 200, "{body}");
+        }
+        all.push((name, tns));
+    }
+    let synced = |name: String| async move {
+        let path = format!(
+            "/accounts/{name}/numbers?countRecords=true&maxpagesize=1&filter=serviceProvisioningStatus%20eq%20'synced'"
+        );
+        let (_, h, _) = c.call("GET", &path, None).await;
+        h["x-ms-record-count"].to_str().unwrap().parse::<usize>().unwrap()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    let mut plans = 0;
+    loop {
+        let mut done = true;
+        for (name, tns) in &all {
+            done &= synced(name.clone()).await == tns.len();
+        }
+        if done {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not all synced after {plans} plans");
+        let report = c.invoke("sync", &json!({"source": "e2e"})).await;
+        plans += 1;
+        assert!(report["errors"].as_array().unwrap().is_empty(), "{report}");
+        assert_eq!(report["planned"]["sent"], report["planned"]["jobs"], "{report}");
+        if plans == 1 {
+            assert_eq!(report["planned"]["jobs"], 3, "one job per tenant: {report}");
+        }
+        // The relay delivers until the queue is empty (jobs in flight included).
+        while queue_depth(&client, &queue_url).await.unwrap() > 0 {
+            assert!(std::time::Instant::now() < deadline, "the queue never drained");
+            relay.relay_once(1).await.expect("relay");
+        }
+    }
+    for (i, (_, tns)) in all.iter().enumerate() {
+        let held = emu_admin(&c.http, &emu, "GET", &format!("/admin/tenants/{}/numbers", tenant(i)), None).await;
+        assert_eq!(held["value"].as_array().unwrap().len(), tns.len());
+    }
+    assert_eq!(emu.stats().rate_limit_violations, 0);
+
+    // A job the worker can't do (not a job at all) is reported failed, delivered again after the
+    // visibility timeout, and after its second delivery moved to the dead-letter queue.
+    client.send_message().queue_url(&queue_url).message_body("{\"not\": \"a job\"}").send().await.expect("send");
+    while queue_depth(&client, &dlq_url).await.unwrap() == 0 {
+        assert!(std::time::Instant::now() < deadline, "the bad job never reached the dead-letter queue");
+        assert_eq!(relay.relay_once(1).await.expect("relay"), 0, "the bad job was not reported failed");
+    }
+    assert_eq!(queue_depth(&client, &queue_url).await.unwrap(), 0);
+}

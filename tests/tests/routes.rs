@@ -74,13 +74,33 @@ fn every_function_crate_is_routed() {
     let functions: BTreeSet<String> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../functions"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        // Not behind the gateway: the scheduled sync.
-        .filter(|f| f != "sync")
+        // Not behind the gateway: the scheduled sync planner and its queue's workers.
+        .filter(|f| f != "sync" && f != "sync-worker")
         .collect();
     let mut routed: BTreeSet<String> = ROUTES.iter().map(|r| r.function.to_string()).collect();
     routed.insert("portal".into());
     routed.insert("openapi".into());
     assert_eq!(functions, routed);
+}
+
+/// Every function crate is deployed by the template (its `CodeUri` is the crate's build), and
+/// the template deploys nothing else.
+#[test]
+fn every_function_crate_is_in_the_template() {
+    let functions: BTreeSet<String> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../functions"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(switchboard_devtools::schema::TEMPLATE).expect("template");
+    let deployed: BTreeSet<String> = doc["Resources"]
+        .as_mapping()
+        .expect("resources")
+        .values()
+        .filter(|r| r["Type"].as_str() == Some("AWS::Serverless::Function"))
+        .filter_map(|r| r["Properties"]["CodeUri"].as_str())
+        .map(|uri| uri.trim_start_matches("../target/lambda/").trim_end_matches('/').to_string())
+        .collect();
+    assert_eq!(functions, deployed);
 }
 
 /// The committed OpenAPI document is the one the code builds, and documents exactly the routes

@@ -364,8 +364,8 @@ async fn the_backend_client_caches_its_token_and_paces_itself() {
 }
 
 /// More reconciliation than a run has time for: an operator's change still goes out in every run
-/// (pushes come before reconciliation), and runs rotate through the accounts from where the last
-/// one stopped, so drift in the last account is found though no single run gets that far.
+/// (pushes come before reconciliation), and runs rotate through the tenants, those waiting longest
+/// first, so drift in the last account is found though no single run gets that far.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_reconciliation_starved_pushes_go_out_and_runs_rotate() {
     const ACCOUNTS: usize = 24;
@@ -383,7 +383,12 @@ async fn with_reconciliation_starved_pushes_go_out_and_runs_rotate() {
     // A slow budget: each account's reconciliation (two calls) takes 400 ms, so 24 take longer
     // than a run's 8 s (which leaves room for a slow engine before the pushes).
     f.pace(300);
-    let cfg = switchboard_sync::SyncConfig { stop_margin: std::time::Duration::ZERO, ..f.sync.clone() };
+    // Every tenant is due at every run, so reconciliation always has more than a run can do.
+    let cfg = switchboard_sync::SyncConfig {
+        stop_margin: std::time::Duration::ZERO,
+        reconcile_interval: std::time::Duration::ZERO,
+        ..f.sync.clone()
+    };
     let mut reached = Vec::new();
     for round in 0..8 {
         f.add_oc_numbers("acct00", &us_numbers(100 + round, 1)).await;

@@ -1,12 +1,14 @@
-//! The scheduled sync: wiring only; the run is `switchboard_sync::run`. The scheduler's event
-//! carries nothing we need, so any JSON is accepted; the answer is the run report.
+//! The scheduled sync planner: wiring only; the run is `switchboard_sync`'s. With
+//! `SYNC_QUEUE_URL` set it sends its jobs to the workers' queue (`sync-worker`); without, it
+//! works them itself (a small estate, or the local loop). The scheduler's event carries nothing
+//! we need, so any JSON is accepted; the answer is the run report.
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use std::sync::Arc;
 use std::time::Duration;
 use switchboard_backend::{BackendConfig, HttpBackend};
 use switchboard_store::{Repository, TableBudget};
-use switchboard_sync::{Deadline, SyncConfig};
+use switchboard_sync::{Deadline, SqsJobs, SyncConfig};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -18,11 +20,15 @@ async fn main() -> Result<(), Error> {
     let budget = TableBudget::new(repo.clone(), backend_cfg.rate(), Duration::from_secs(15));
     let backend = HttpBackend::new(backend_cfg)?.with_pacer(Arc::new(budget));
     let cfg = SyncConfig::from_env();
+    let queue = SqsJobs::from_env().await;
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
-        let (repo, backend, cfg) = (&repo, &backend, &cfg);
+        let (repo, backend, cfg, queue) = (&repo, &backend, &cfg, &queue);
         async move {
             let deadline = Deadline::from_epoch_ms(event.context.deadline);
-            let report = switchboard_sync::run(repo, backend, deadline, cfg).await?;
+            let report = match queue {
+                Some(q) => switchboard_sync::plan_and_send(repo, backend, deadline, cfg, q).await?,
+                None => switchboard_sync::run(repo, backend, deadline, cfg).await?,
+            };
             Ok::<_, Error>(serde_json::to_value(report)?)
         }
     }))

@@ -1,7 +1,9 @@
-//! The local stack: the embedded DynamoDB engine (dynoxide) served over HTTP, and the table
-//! created from the same definition `infra/template.yaml` deploys.
+//! The local stack: the embedded DynamoDB engine (dynoxide) served over HTTP, the table created
+//! from the same definition `infra/template.yaml` deploys, and the relay from a local SQS to the
+//! sync workers.
 
 pub mod engine;
+pub mod relay;
 pub mod schema;
 
 pub use engine::{Engine, Storage};

@@ -8,12 +8,14 @@
 //! | Number              | `NUM#<e164>`      | `N`                   | `ACCT#<name>` | `<e164>`   | `NUMS#<shard>` | `<e164>` |
 //! | Request for info    | `RFI#<tenant>`    | `R`                   | `RFIS`        | `<tenant>` | –      | –        |
 //! | Civic address       | `TENANT#<tenant>` | `CA#<id>`             | –             | –          | –      | –        |
-//! | Open backend order  | `ORDERS`          | `<orderId>`           | –             | –          | –      | –        |
+//! | Open backend order  | `ORDERS`          | `<tenant>#<orderId>`  | –             | –          | –      | –        |
 //! | Release to send     | `RELEASES`        | `<tenant>#<e164>`     | –             | –          | –      | –        |
 //! | Sync run report     | `SYNCRUNS`        | `<startedMs>#<runId>` | –             | –          | –      | –        |
 //! | Sync lease          | `SYNC#LEASE`      | `L`                   | –             | –          | –      | –        |
+//! | Tenant work lease   | `SYNC#LEASE#<tenant>` | `L`               | –             | –          | –      | –        |
+//! | Upgrade step done   | `SYNC#UPGRADE`    | `<step>`              | –             | –          | –      | –        |
+//! | Tenant sync status  | `TENANT#<tenant>` | `SYNC`                | `SYNCTENANTS` | `<tenant>` | –      | –        |
 //! | Upstream budget     | `BUDGET#UPSTREAM` | `B`                   | –             | –          | –      | –        |
-//! | Reconcile cursor    | `SYNC#CURSOR`     | `C`                   | –             | –          | –      | –        |
 //! | Audit event         | `AUDIT#<yyyy-mm-dd>` | `<ms>#<id>`        | `AUDITA#<account>` / `AUDITT#<tenant>` | `<ms>#<id>` | `AUDITBY#<actor>` | `<ms>#<id>` |
 //! | Repeatable request  | `REQ#<caller>#<id>` | `Q`                 | –             | –          | –      | –        |
 //! | CSV import (live)   | `IMPORT#<name>`   | `I`                   | –             | –          | –      | –        |
@@ -57,9 +59,14 @@
 //! | list sync runs (newest first)    | Query `SYNCRUNS` descending                                             |
 //! | sync: pending work               | Query GSI3 `PENDING#<shard>` `begins_with(GSI3SK, N#|A#|R#)` for the 16 shards and the old `PENDING`, merged, then BatchGetItem |
 //! | sync: open orders, releases      | Query `ORDERS`, Query `RELEASES`                                        |
-//! | sync: one run at a time          | conditional put of `SYNC#LEASE` (free, expired, or ours)                |
+//! | sync: one planner at a time      | conditional put of `SYNC#LEASE` (free, expired, or ours)                |
+//! | sync: one worker per tenant      | conditional put of `SYNC#LEASE#<tenant>` (free, expired, or ours)       |
+//! | sync: an account's pending numbers | Query GSI3 `PENDING#<shard>` `begins_with(GSI3SK, N#<account>#)` for each shard, merged, then BatchGetItem |
+//! | sync: accounts with pending numbers | the merged pending Query, one account at a time: after an account's first key it goes on past `N#<account>#\u{10ffff}` |
+//! | sync: a tenant's open orders, releases | Query `ORDERS` / `RELEASES` `begins_with(SK, <tenant>#)` |
+//! | sync: tenants with open orders, releases | Query `ORDERS` / `RELEASES`, one tenant at a time: after a tenant's first item it goes on past `<tenant>#\u{10ffff}` |
+//! | sync: tenants' status            | GetItem / PutItem `TENANT#<tenant>`/`SYNC`; all of them: Query GSI1 `SYNCTENANTS` |
 //! | sync: reshard old entries        | Query GSI2 `NUMS` / GSI3 `PENDING` (≤1,000 a run), UpdateItem each to its shard if still unsharded |
-//! | sync: where reconciliation goes on | GetItem / PutItem `SYNC#CURSOR` (the last account reconciled) |
 //! | upstream budget: book a call     | GetItem `BUDGET#UPSTREAM` (consistent), conditional put of its next `tat` (GCRA) |
 //! | sync: number results             | BatchGetItem of the numbers, then per account TransactWriteItems of ≤98 puts conditional on each tag + one audit event (cancelled: one by one) |
 //! | journaled write (batch, import)  | put the head (`IMPORT#<name>`/`W#<id>` for a batch; conditional `IMPORT#<name>`/`I` for an import: one per account); TransactWriteItems of 97 puts or 48 deletes (+ releases) + counter update + journal item holding their previous items + event; delete the head to commit; roll back from the journal on any failure |
@@ -189,8 +196,14 @@ pub fn civic_address(tenant: &str, id: &str) -> Key {
     HashMap::from([(PK.into(), s(tenant_pk(tenant))), (SK.into(), s(format!("{CIVIC_PREFIX}{id}")))])
 }
 
-pub fn order(id: &str) -> Key {
-    HashMap::from([(PK.into(), s(ORDERS_PARTITION)), (SK.into(), s(id))])
+/// An open order, filed under its tenant so a worker finds its tenant's orders.
+pub fn order(tenant: &str, id: &str) -> Key {
+    HashMap::from([(PK.into(), s(ORDERS_PARTITION)), (SK.into(), s(format!("{}{id}", orders_prefix(tenant))))])
+}
+
+/// The sort-key prefix of a tenant's open orders (a tenant id is a GUID: it holds no `#`).
+pub fn orders_prefix(tenant: &str) -> String {
+    format!("{tenant}#")
 }
 
 pub fn release(tenant: &str, tn: &str) -> Key {
@@ -206,13 +219,36 @@ pub fn budget() -> Key {
     HashMap::from([(PK.into(), s("BUDGET#UPSTREAM")), (SK.into(), s("B"))])
 }
 
-/// Where the sync's reconciliation carries on.
-pub fn reconcile_cursor() -> Key {
-    HashMap::from([(PK.into(), s("SYNC#CURSOR")), (SK.into(), s("C"))])
+/// Marks a one-time upgrade step done.
+pub fn upgrade_done(step: &str) -> Key {
+    HashMap::from([(PK.into(), s("SYNC#UPGRADE")), (SK.into(), s(step))])
 }
 
 pub fn lease() -> Key {
     HashMap::from([(PK.into(), s("SYNC#LEASE")), (SK.into(), s("L"))])
+}
+
+/// The lease of one unit of sync work (a tenant, or an account without one): a worker holds it
+/// while it works that unit.
+pub fn work_lease(unit: &str) -> Key {
+    HashMap::from([(PK.into(), s(format!("SYNC#LEASE#{unit}"))), (SK.into(), s("L"))])
+}
+
+/// Where the tenants' sync status items are indexed (GSI1), one per tenant.
+pub const SYNC_TENANTS_PARTITION: &str = "SYNCTENANTS";
+
+/// One tenant's sync status: its last worker run and its last reconciliation.
+pub fn tenant_sync(tenant: &str) -> Key {
+    HashMap::from([(PK.into(), s(tenant_pk(tenant))), (SK.into(), s("SYNC"))])
+}
+
+pub fn tenant_sync_index(tenant: &str) -> Key {
+    HashMap::from([(GSI1PK.into(), s(SYNC_TENANTS_PARTITION)), (GSI1SK.into(), s(tenant))])
+}
+
+/// The sort-key prefix of a tenant's releases still to send.
+pub fn releases_prefix(tenant: &str) -> String {
+    format!("{tenant}#")
 }
 
 pub fn import_pk(account: &str) -> String {
@@ -304,6 +340,11 @@ pub enum Queue {
 }
 
 impl Queue {
+    /// The sort-key prefix of an account's pending numbers.
+    pub fn account_numbers_prefix(account: &str) -> String {
+        format!("{}{account}#", Queue::Numbers.prefix())
+    }
+
     pub fn prefix(self) -> &'static str {
         match self {
             Queue::Accounts => "A#",

@@ -22,6 +22,7 @@ mod retry;
 mod rfis;
 mod syncstate;
 mod tx;
+mod work;
 
 pub use audit::AuditQuery;
 pub use budget::TableBudget;
@@ -32,6 +33,7 @@ pub use imports::{ImportOutcome, IMPORT_LEASE};
 pub use paging::{AuditScope, Listing, Page, PageRequest};
 pub use repeatability::{Claim, StoredResponse, REPEATABILITY_WINDOW_SECS};
 pub use syncstate::*;
+pub use work::TenantSync;
 
 use aws_sdk_dynamodb::Client;
 use switchboard_domain::audit::AuditContext;

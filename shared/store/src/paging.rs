@@ -12,7 +12,7 @@ use switchboard_domain::filter::Filter;
 use crate::batch::Item;
 use crate::error::StoreError;
 use crate::expr::{filter_expression, Placeholders};
-use crate::keys::{self, Queue, GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, GSI3, GSI3PK, GSI3SK, PK, SK};
+use crate::keys::{self, GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, GSI3, GSI3PK, GSI3SK, PK, SK};
 use crate::Repository;
 
 /// What a list reads.
@@ -29,12 +29,19 @@ pub enum Listing {
     CivicAddresses(String),
     /// Newest first.
     SyncRuns,
-    /// The sync's queue of pending items of one kind (keys only): its shards merged.
-    Pending(Queue),
+    /// The sync's queue of pending items whose sort key starts with this prefix (a kind, or a
+    /// kind and an account: see `Queue`), keys only: its shards merged.
+    Pending(String),
     /// One shard of the pending queue (`None`: the partition from before the sharding).
-    PendingShard(Queue, Option<u32>),
+    PendingShard(String, Option<u32>),
     Orders,
     Releases,
+    /// One tenant's releases still to send.
+    TenantReleases(String),
+    /// One tenant's open orders.
+    TenantOrders(String),
+    /// Every tenant's sync status, by tenant.
+    SyncTenants,
     /// Audit events of one scope between two sort-key bounds, newest first.
     Audit {
         scope: AuditScope,
@@ -57,7 +64,7 @@ struct Target {
     pk_attr: &'static str,
     pk_value: String,
     sk_attr: &'static str,
-    sk_prefix: Option<&'static str>,
+    sk_prefix: Option<String>,
     sk_between: Option<(String, String)>,
     descending: bool,
 }
@@ -85,18 +92,27 @@ impl Listing {
             }
             Listing::Rfis => t(Some(GSI1), GSI1PK, keys::RFIS_PARTITION.into(), GSI1SK),
             Listing::CivicAddresses(tenant) => {
-                Target { sk_prefix: Some(keys::CIVIC_PREFIX), ..t(None, PK, keys::tenant_pk(tenant), SK) }
+                Target { sk_prefix: Some(keys::CIVIC_PREFIX.into()), ..t(None, PK, keys::tenant_pk(tenant), SK) }
             }
             Listing::SyncRuns => Target { descending: true, ..t(None, PK, keys::SYNC_RUNS_PARTITION.into(), SK) },
-            Listing::Pending(q) => {
-                Target { sk_prefix: Some(q.prefix()), ..t(Some(GSI3), GSI3PK, String::new(), GSI3SK) }
+            Listing::Pending(prefix) => {
+                Target { sk_prefix: Some(prefix.clone()), ..t(Some(GSI3), GSI3PK, String::new(), GSI3SK) }
             }
-            Listing::PendingShard(q, k) => {
+            Listing::PendingShard(prefix, k) => {
                 let pk = k.map_or_else(|| keys::LEGACY_PENDING_PARTITION.into(), keys::pending_shard_pk);
-                Target { sk_prefix: Some(q.prefix()), ..t(Some(GSI3), GSI3PK, pk, GSI3SK) }
+                Target { sk_prefix: Some(prefix.clone()), ..t(Some(GSI3), GSI3PK, pk, GSI3SK) }
             }
             Listing::Orders => t(None, PK, keys::ORDERS_PARTITION.into(), SK),
             Listing::Releases => t(None, PK, keys::RELEASES_PARTITION.into(), SK),
+            Listing::TenantReleases(tenant) => Target {
+                sk_prefix: Some(keys::releases_prefix(tenant)),
+                ..t(None, PK, keys::RELEASES_PARTITION.into(), SK)
+            },
+            Listing::TenantOrders(tenant) => Target {
+                sk_prefix: Some(keys::orders_prefix(tenant)),
+                ..t(None, PK, keys::ORDERS_PARTITION.into(), SK)
+            },
+            Listing::SyncTenants => t(Some(GSI1), GSI1PK, keys::SYNC_TENANTS_PARTITION.into(), GSI1SK),
             Listing::Audit { scope, from, to } => {
                 let base = match scope {
                     AuditScope::Day(d) => t(None, PK, keys::audit_day_pk(d), SK),
@@ -115,7 +131,7 @@ impl Listing {
         let all = || (0..keys::SHARDS).map(Some).chain([None]);
         match self {
             Listing::AllNumbers => Some(all().map(Listing::NumberShard).collect()),
-            Listing::Pending(q) => Some(all().map(|k| Listing::PendingShard(*q, k)).collect()),
+            Listing::Pending(prefix) => Some(all().map(|k| Listing::PendingShard(prefix.clone(), k)).collect()),
             _ => None,
         }
     }
@@ -172,7 +188,7 @@ fn decode_token(token: &str, listing: &Listing) -> Result<Item, StoreError> {
     // A token only continues the listing it came from.
     let same_attrs = key.len() == listing.key_attrs().len() && listing.key_attrs().iter().all(|a| key.contains_key(*a));
     let same_partition = listing.shards().is_some() || key.get(t.pk_attr) == Some(&t.pk_value);
-    let same_prefix = t.sk_prefix.is_none_or(|p| key.get(t.sk_attr).is_some_and(|v| v.starts_with(p)));
+    let same_prefix = t.sk_prefix.as_deref().is_none_or(|p| key.get(t.sk_attr).is_some_and(|v| v.starts_with(p)));
     if !(same_attrs && same_partition && same_prefix) {
         return Err(bad("it belongs to another listing"));
     }
@@ -185,6 +201,20 @@ fn decode_token(token: &str, listing: &Listing) -> Result<Item, StoreError> {
         return Err(bad("it lies outside the from/to range of this request"));
     }
     Ok(key.into_iter().map(|(k, v)| (k, AttributeValue::S(v))).collect())
+}
+
+/// A token that continues `listing` after the sort key `sort_key` (which need not exist), so a
+/// reader can skip ahead: for merged listings and listings of the table itself.
+pub(crate) fn token_after(listing: &Listing, sort_key: &str) -> Option<String> {
+    let t = listing.target();
+    let mut key = BTreeMap::from([(t.sk_attr.to_string(), sort_key.to_string())]);
+    if listing.shards().is_none() {
+        if t.index.is_some() {
+            return None;
+        }
+        key.insert(t.pk_attr.to_string(), t.pk_value);
+    }
+    Some(encode_token(&key))
 }
 
 /// The continuation key of `item` in `listing`: table key plus index key.
@@ -205,7 +235,7 @@ impl Repository {
         let mut key_cond = format!("{} = {}", p.path(t.pk_attr), p.value(AttributeValue::S(t.pk_value)));
         // DynamoDB takes one condition on the sort key: after a position inside a prefix is a
         // range from just past the position to the end of the prefix.
-        let (after, prefix) = match (after, t.sk_prefix) {
+        let (after, prefix) = match (after, t.sk_prefix.as_deref()) {
             (Some(a), Some(prefix)) => {
                 key_cond.push_str(&format!(
                     " AND {} BETWEEN {} AND {}",

@@ -75,10 +75,18 @@ const RESULTS_PER_TX: usize = crate::tx::MAX_ACTIONS - 2;
 pub(crate) const RELEASED_BY: &str = "releasedBy";
 
 impl Repository {
-    /// Takes the sync lease if it is free, expired or already ours.
+    /// Takes the sync lease (one planner at a time) if it is free, expired or already ours.
     pub async fn acquire_lease(&self, owner: &str, ttl_secs: u64) -> Result<bool, StoreError> {
+        self.take_lease(keys::lease(), owner, ttl_secs).await
+    }
+
+    pub async fn release_lease(&self, owner: &str) -> Result<(), StoreError> {
+        self.give_back_lease(keys::lease(), owner).await
+    }
+
+    pub(crate) async fn take_lease(&self, key: keys::Key, owner: &str, ttl_secs: u64) -> Result<bool, StoreError> {
         let now = now_ms() / 1000;
-        let mut item = keys::lease();
+        let mut item = key;
         item.insert("owner".into(), AttributeValue::S(owner.into()));
         item.insert("leaseUntil".into(), AttributeValue::N((now + ttl_secs).to_string()));
         let mut p = Placeholders::default();
@@ -93,22 +101,11 @@ impl Repository {
         self.put_if(item, cond, &p).await
     }
 
-    pub async fn release_lease(&self, owner: &str) -> Result<(), StoreError> {
+    pub(crate) async fn give_back_lease(&self, key: keys::Key, owner: &str) -> Result<(), StoreError> {
         let mut p = Placeholders::default();
         let cond = format!("{} = {}", p.path("owner"), p.value(AttributeValue::S(owner.into())));
         // Already taken over by another run: nothing of ours to release.
-        self.delete_if(keys::lease(), cond, &p).await.map(|_| ())
-    }
-
-    /// The account the last reconciliation reached (runs carry on after it).
-    pub async fn reconcile_cursor(&self) -> Result<Option<String>, StoreError> {
-        Ok(self.get_item(keys::reconcile_cursor()).await?.and_then(|i| item::string(&i, "account")))
-    }
-
-    pub async fn set_reconcile_cursor(&self, account: &str) -> Result<(), StoreError> {
-        let mut item = keys::reconcile_cursor();
-        item.insert("account".into(), AttributeValue::S(account.into()));
-        self.put_plain(item).await
+        self.delete_if(key, cond, &p).await.map(|_| ())
     }
 
     /// Puts `item` unconditionally.
@@ -123,7 +120,7 @@ impl Repository {
         Ok(())
     }
 
-    async fn delete_plain(&self, key: Item) -> Result<(), StoreError> {
+    pub(crate) async fn delete_plain(&self, key: Item) -> Result<(), StoreError> {
         self.client()
             .delete_item()
             .table_name(self.table())
@@ -149,15 +146,37 @@ impl Repository {
     }
 
     pub async fn put_order(&self, order: &OpenOrder) -> Result<(), StoreError> {
-        self.put_plain(item::record_item(keys::order(&order.id), order)?).await
+        self.put_plain(item::record_item(keys::order(&order.tenant_id, &order.id), order)?).await
     }
 
     pub async fn open_orders(&self) -> Result<Vec<OpenOrder>, StoreError> {
         self.all_items(&Listing::Orders).await?.iter().map(item::record).collect()
     }
 
-    pub async fn close_order(&self, id: &str) -> Result<(), StoreError> {
-        self.delete_plain(keys::order(id)).await
+    pub async fn close_order(&self, order: &OpenOrder) -> Result<(), StoreError> {
+        self.delete_plain(keys::order(&order.tenant_id, &order.id)).await
+    }
+
+    /// Files orders written before they were filed by tenant (`ORDERS`/`<orderId>`) under their
+    /// tenant, once: a marker item says it is done (nothing writes the old keys any more).
+    pub async fn refile_orders(&self) -> Result<usize, StoreError> {
+        let marker = || keys::upgrade_done("orders-by-tenant");
+        if self.get_item(marker()).await?.is_some() {
+            return Ok(0);
+        }
+        let mut moved = 0;
+        for raw in self.all_items(&Listing::Orders).await? {
+            let order: OpenOrder = item::record(&raw)?;
+            let key = keys::order(&order.tenant_id, &order.id);
+            if item::string(&raw, keys::SK) == item::string(&key, keys::SK) {
+                continue;
+            }
+            self.put_order(&order).await?;
+            self.delete_plain(raw.into_iter().filter(|(k, _)| k == PK || k == keys::SK).collect()).await?;
+            moved += 1;
+        }
+        self.put_plain(marker()).await?;
+        Ok(moved)
     }
 
     pub async fn pending_releases(&self) -> Result<Vec<PendingRelease>, StoreError> {
@@ -187,8 +206,12 @@ impl Repository {
 
     /// The keys of up to `limit` pending items of one kind, oldest queue position first.
     async fn pending_keys(&self, queue: Queue, limit: usize) -> Result<Vec<Item>, StoreError> {
-        let page =
-            self.query_page(&Listing::Pending(queue), &PageRequest { page_size: limit, ..Default::default() }).await?;
+        let page = self
+            .query_page(
+                &Listing::Pending(queue.prefix().into()),
+                &PageRequest { page_size: limit, ..Default::default() },
+            )
+            .await?;
         Ok(page.items.into_iter().map(|i| i.into_iter().filter(|(k, _)| k == PK || k == keys::SK).collect()).collect())
     }
 

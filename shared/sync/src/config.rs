@@ -16,11 +16,18 @@ pub struct SyncConfig {
     pub poll_rounds: u32,
     pub poll_pause: Duration,
     pub report_ttl_days: u64,
+    /// Every syncing tenant is reconciled at least this often, when the budget allows.
+    pub reconcile_interval: Duration,
+    /// How often the planner runs (its schedule): reconciliations are spread over its runs.
+    pub schedule: Duration,
+    /// The upstream budget's rate (calls per budget minute), for planning reconciliation.
+    pub budget_per_minute: u32,
 }
 
 impl SyncConfig {
     /// Defaults, with `SYNC_POLL_ROUNDS`, `SYNC_POLL_PAUSE_MS`, `SYNC_MAX_NUMBERS`,
-    /// `SYNC_REPORT_TTL_DAYS` and `SYNC_STOP_MARGIN_MS` taken from the environment when set.
+    /// `SYNC_REPORT_TTL_DAYS`, `SYNC_STOP_MARGIN_MS`, `RECONCILE_INTERVAL_SECS`,
+    /// `SYNC_SCHEDULE_SECS` and `BACKEND_RATE_PER_MINUTE` taken from the environment when set.
     pub fn from_env() -> Self {
         let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
         let mut c = SyncConfig::default();
@@ -39,6 +46,15 @@ impl SyncConfig {
         if let Some(v) = env("SYNC_STOP_MARGIN_MS") {
             c.stop_margin = Duration::from_millis(v);
         }
+        if let Some(v) = env("RECONCILE_INTERVAL_SECS") {
+            c.reconcile_interval = Duration::from_secs(v);
+        }
+        if let Some(v) = env("SYNC_SCHEDULE_SECS") {
+            c.schedule = Duration::from_secs(v.max(1));
+        }
+        if let Some(v) = env("BACKEND_RATE_PER_MINUTE") {
+            c.budget_per_minute = v.clamp(1, u64::from(u32::MAX)) as u32;
+        }
         c
     }
 }
@@ -52,6 +68,9 @@ impl Default for SyncConfig {
             poll_rounds: 3,
             poll_pause: Duration::from_secs(2),
             report_ttl_days: 30,
+            reconcile_interval: Duration::from_secs(24 * 3600),
+            schedule: Duration::from_secs(5 * 60),
+            budget_per_minute: 90,
         }
     }
 }

@@ -9,10 +9,10 @@ use switchboard_store::{NumberResult, OpenOrder, StoreError};
 use crate::{err_detail, Run};
 
 impl Run<'_> {
-    /// Polls every open order once and lands the finished ones. Returns the still-open orders.
-    pub(crate) async fn poll_orders(&mut self) -> Result<Vec<OpenOrder>, StoreError> {
+    /// Polls open orders once and lands the finished ones. Returns the still-open orders.
+    pub(crate) async fn poll_orders(&mut self, orders: Vec<OpenOrder>) -> Result<Vec<OpenOrder>, StoreError> {
         let mut still_open = Vec::new();
-        for open in self.repo.open_orders().await? {
+        for open in orders {
             if self.out_of_time() {
                 still_open.push(open);
                 continue;
@@ -22,9 +22,8 @@ impl Run<'_> {
                 Ok(_) => still_open.push(open),
                 Err(e) if e.is_not_found() => {
                     // The backend forgot it: its numbers are still pending (or tombstoned) and go again.
-                    self.errors
-                        .push(format!("order {} is unknown to the backend; its numbers will be sent again", open.id));
-                    self.repo.close_order(&open.id).await?;
+                    self.error(format!("order {} is unknown to the backend; its numbers will be sent again", open.id));
+                    self.repo.close_order(&open).await?;
                 }
                 Err(e) => {
                     self.backend_error(&format!("order {}", open.id), &e);
@@ -32,7 +31,6 @@ impl Run<'_> {
                 }
             }
         }
-        self.results.orders_open = still_open.len();
         Ok(still_open)
     }
 
@@ -62,11 +60,11 @@ impl Run<'_> {
                 self.repo.apply_number_results(results).await?;
             }
             OrderKind::Release => {
-                let releases = self.repo.pending_releases().await?;
+                let releases = self.repo.pending_releases_of(&order.tenant_id).await?;
                 for n in &order.numbers {
                     if n.status == NumberResultStatus::Failed {
                         let e = n.error.as_ref().map(|e| format!("{}: {}", e.code, e.message)).unwrap_or_default();
-                        self.errors.push(format!("release of {} failed: {e}", n.telephone_number));
+                        self.error(format!("release of {} failed: {e}", n.telephone_number));
                     }
                     if let Some(r) = releases
                         .iter()
@@ -78,6 +76,6 @@ impl Run<'_> {
             }
         }
         self.results.orders_completed += 1;
-        self.repo.close_order(&open.id).await
+        self.repo.close_order(open).await
     }
 }

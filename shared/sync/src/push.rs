@@ -3,10 +3,10 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use switchboard_backend::{Consent, TeamsService, UploadNumber};
+use switchboard_backend::{TeamsService, UploadNumber};
 use switchboard_domain::rfi::ConsentStatus;
 use switchboard_domain::{Account, Number, ProvisioningStatus, Service};
-use switchboard_store::{now_ms, NumberResult, OpenOrder, OrderedNumber, StoreError, Stored};
+use switchboard_store::{now_ms, NumberResult, OpenOrder, OrderedNumber, StoreError};
 
 use crate::{err_detail, Run, MAX_PER_ORDER};
 
@@ -48,27 +48,25 @@ fn upload_for(n: &Number, service: Service) -> UploadNumber {
 }
 
 impl Run<'_> {
-    /// Uploads pending numbers of syncing accounts, at most 100 per order.
-    pub(crate) async fn push_numbers(
-        &mut self,
-        accounts: &[Stored<Account>],
-        consents: Option<&BTreeMap<String, Consent>>,
-        open: &[OpenOrder],
-    ) -> Result<(), StoreError> {
-        let in_flight: HashSet<&str> =
-            open.iter().flat_map(|o| o.numbers.iter().map(|n| n.telephone_number.as_str())).collect();
+    /// Uploads a job's pending numbers, at most 100 per order.
+    pub(crate) async fn push_numbers(&mut self, job: usize) -> Result<(), StoreError> {
+        let accounts = self.jobs[job].accounts.clone();
+        let consent = self.jobs[job].job.consent.status();
+        let in_flight: HashSet<String> =
+            self.open.iter().flat_map(|o| o.numbers.iter().map(|n| n.telephone_number.clone())).collect();
         let by_name: HashMap<&str, &Account> = accounts.iter().map(|a| (a.value.name.as_str(), &a.value)).collect();
         // An import still being written may yet be rolled back: its numbers go next run.
         let importing: HashSet<String> = self.repo.accounts_importing().await?.into_iter().collect();
-        let pending = self.repo.pending_numbers(self.cfg.max_numbers_per_run).await?;
+        let mut pending = Vec::new();
+        for a in accounts.iter().filter(|a| !importing.contains(&a.value.name)) {
+            let room = self.cfg.max_numbers_per_run.saturating_sub(pending.len());
+            pending.extend(self.repo.pending_numbers_of(&a.value.name, room).await?);
+        }
         let mut uploads: BTreeMap<(String, String), Vec<(UploadNumber, OrderedNumber)>> = BTreeMap::new();
         let mut settled = Vec::new();
-        for n in pending.iter().filter(|n| !in_flight.contains(n.value.telephone_number.as_str())) {
+        for n in pending.iter().filter(|n| !in_flight.contains(&n.value.telephone_number)) {
             let num = &n.value;
             let Some(account) = by_name.get(num.account_name.as_str()) else { continue };
-            if importing.contains(&num.account_name) {
-                continue;
-            }
             let fail = |code: &str, msg: String| NumberResult {
                 telephone_number: num.telephone_number.clone(),
                 expected_etag: Some(n.etag.clone()),
@@ -92,8 +90,8 @@ impl Run<'_> {
                 settled.push(fail("NoTeamsTenant", "the account has no teamsTenantId".into()));
                 continue;
             };
-            if let Some(consents) = consents {
-                match consents.get(&tenant).map(|c| c.status) {
+            if let Some(consent) = consent {
+                match consent {
                     Some(ConsentStatus::Active) => {}
                     Some(other) => {
                         settled.push(fail("ConsentNotActive", format!("the tenant's consent is {other:?}")));
@@ -132,7 +130,8 @@ impl Run<'_> {
                             created_ms: now_ms(),
                         };
                         self.repo.put_order(&open).await?;
-                        self.results.orders_open += 1;
+                        self.open.push(open);
+                        self.jobs[job].pushed = true;
                     }
                     Err(e) => self.backend_error(&format!("uploading {} numbers for {tenant}", numbers.len()), &e),
                 }
@@ -141,45 +140,47 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Sends the releases of numbers deleted here, at most 100 per order.
-    pub(crate) async fn push_releases(&mut self, open: &[OpenOrder]) -> Result<(), StoreError> {
-        let in_flight: HashSet<(&str, &str)> = open
+    /// Sends the releases of a job's tenant's numbers deleted here, at most 100 per order.
+    pub(crate) async fn push_releases(&mut self, job: usize) -> Result<(), StoreError> {
+        let Some(tenant) = self.jobs[job].job.tenant_id.clone() else { return Ok(()) };
+        let in_flight: HashSet<String> = self
+            .open
             .iter()
-            .filter(|o| o.kind == "release")
-            .flat_map(|o| o.numbers.iter().map(move |n| (o.tenant_id.as_str(), n.telephone_number.as_str())))
+            .filter(|o| o.kind == "release" && o.tenant_id == tenant)
+            .flat_map(|o| o.numbers.iter().map(|n| n.telephone_number.clone()))
             .collect();
-        let mut by_tenant: BTreeMap<String, Vec<switchboard_store::PendingRelease>> = BTreeMap::new();
-        for r in self.repo.pending_releases().await? {
-            if !in_flight.contains(&(r.tenant_id.as_str(), r.telephone_number.as_str())) {
-                by_tenant.entry(r.tenant_id.clone()).or_default().push(r);
+        let releases: Vec<switchboard_store::PendingRelease> = self
+            .repo
+            .pending_releases_of(&tenant)
+            .await?
+            .into_iter()
+            .filter(|r| !in_flight.contains(&r.telephone_number))
+            .collect();
+        for chunk in releases.chunks(MAX_PER_ORDER) {
+            if self.out_of_time() {
+                return Ok(());
             }
-        }
-        for (tenant, releases) in by_tenant {
-            for chunk in releases.chunks(MAX_PER_ORDER) {
-                if self.out_of_time() {
-                    return Ok(());
+            let tns: Vec<String> = chunk.iter().map(|r| r.telephone_number.clone()).collect();
+            match self.backend.release_numbers(&tenant, &tns).await {
+                Ok(order) => {
+                    self.pushed.release_orders += 1;
+                    self.pushed.numbers_released += tns.len();
+                    let open = OpenOrder {
+                        id: order.id,
+                        kind: "release".into(),
+                        tenant_id: tenant.clone(),
+                        account_name: chunk[0].account_name.clone(),
+                        numbers: tns
+                            .iter()
+                            .map(|t| OrderedNumber { telephone_number: t.clone(), etag: String::new() })
+                            .collect(),
+                        created_ms: now_ms(),
+                    };
+                    self.repo.put_order(&open).await?;
+                    self.open.push(open);
+                    self.jobs[job].pushed = true;
                 }
-                let tns: Vec<String> = chunk.iter().map(|r| r.telephone_number.clone()).collect();
-                match self.backend.release_numbers(&tenant, &tns).await {
-                    Ok(order) => {
-                        self.pushed.release_orders += 1;
-                        self.pushed.numbers_released += tns.len();
-                        let open = OpenOrder {
-                            id: order.id,
-                            kind: "release".into(),
-                            tenant_id: tenant.clone(),
-                            account_name: chunk[0].account_name.clone(),
-                            numbers: tns
-                                .iter()
-                                .map(|t| OrderedNumber { telephone_number: t.clone(), etag: String::new() })
-                                .collect(),
-                            created_ms: now_ms(),
-                        };
-                        self.repo.put_order(&open).await?;
-                        self.results.orders_open += 1;
-                    }
-                    Err(e) => self.backend_error(&format!("releasing {} numbers for {tenant}", tns.len()), &e),
-                }
+                Err(e) => self.backend_error(&format!("releasing {} numbers for {tenant}", tns.len()), &e),
             }
         }
         Ok(())

@@ -1,9 +1,8 @@
 //! Reconciliation: an account's status from its consent, and its civic addresses and numbers as
 //! the backend sees them (drift).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
-use switchboard_backend::Consent;
 use switchboard_domain::number::AssignmentStatus;
 use switchboard_domain::rfi::ConsentStatus;
 use switchboard_domain::{Account, ErrorDetail, ProvisioningStatus};
@@ -21,23 +20,20 @@ fn parse_assignment(s: Option<&str>) -> Option<AssignmentStatus> {
 }
 
 impl Run<'_> {
-    /// Reconciles accounts in name order, starting after the one the last run reconciled last and
-    /// wrapping round, so runs that stop early still rotate through every account.
-    pub(crate) async fn reconcile_from_cursor(
-        &mut self,
-        accounts: &[Stored<Account>],
-        consents: Option<&BTreeMap<String, Consent>>,
-    ) -> Result<(), StoreError> {
-        let cursor = self.repo.reconcile_cursor().await?;
-        let start = cursor.map_or(0, |c| accounts.partition_point(|a| a.value.name.as_str() <= c.as_str()));
-        for account in accounts[start..].iter().chain(&accounts[..start]) {
+    /// Reconciles a job's accounts. It counts as done (the tenant's `lastReconciledMs`) only if
+    /// every call it needed succeeded.
+    pub(crate) async fn reconcile_job(&mut self, job: usize) -> Result<(), StoreError> {
+        let accounts = self.jobs[job].accounts.clone();
+        let consent = self.jobs[job].job.consent.status();
+        let errors_before = self.jobs[job].errors.len();
+        for account in &accounts {
             if self.out_of_time() {
                 return Ok(());
             }
-            self.reconcile_account(account, consents).await?;
-            self.repo.set_reconcile_cursor(&account.value.name).await?;
+            self.reconcile_account(account, consent).await?;
             self.pulled.accounts_reconciled += 1;
         }
+        self.jobs[job].reconciled = self.jobs[job].errors.len() == errors_before;
         Ok(())
     }
 
@@ -46,7 +42,7 @@ impl Run<'_> {
     pub(crate) async fn reconcile_account(
         &mut self,
         stored: &Stored<Account>,
-        consents: Option<&BTreeMap<String, Consent>>,
+        consent: Option<Option<ConsentStatus>>,
     ) -> Result<(), StoreError> {
         let account = &stored.value;
         let sd = &account.service_details;
@@ -62,8 +58,8 @@ impl Run<'_> {
             self.set_account(stored, ProvisioningStatus::Failed, &errs).await?;
             return Ok(());
         };
-        if let Some(consents) = consents {
-            let (status, errs) = match consents.get(&tenant).map(|c| c.status) {
+        if let Some(consent) = consent {
+            let (status, errs) = match consent {
                 Some(ConsentStatus::Active) => (ProvisioningStatus::Synced, vec![]),
                 Some(ConsentStatus::Suspended) => (
                     ProvisioningStatus::Failed,

@@ -51,7 +51,7 @@ pub struct Pulled {
     pub consents: usize,
     pub civic_addresses: usize,
     pub tenant_numbers: usize,
-    /// Accounts reconciled this run (from where the last run stopped: runs rotate through them).
+    /// Accounts reconciled this run (those waiting longest first: runs rotate through them).
     pub accounts_reconciled: usize,
 }
 
@@ -76,6 +76,25 @@ pub struct Results {
     pub orders_open: usize,
 }
 
+/// What the planner found to do: one job per tenant with work.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Planned {
+    pub jobs: usize,
+    /// Jobs polling open orders, pushing changes, and reconciling.
+    pub with_orders: usize,
+    pub with_pushes: usize,
+    pub reconciling: usize,
+    /// Tenants whose numbers the backend holds (syncing accounts with a tenant).
+    pub tenants_syncing: usize,
+    /// Jobs handed to workers (0: worked in this run).
+    pub sent: usize,
+    /// Upstream calls one reconciliation of every syncing tenant takes (from the accounts'
+    /// number counts), and how long that is at the budget's rate, in the budget's minutes.
+    pub full_cycle_calls: u64,
+    pub full_cycle_minutes: f64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncReport {
@@ -84,6 +103,8 @@ pub struct SyncReport {
     pub finished_ms: u64,
     pub status: RunStatus,
     pub stopped_early: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub planned: Option<Planned>,
     pub pulled: Pulled,
     pub pushed: Pushed,
     pub results: Results,

@@ -1,0 +1,165 @@
+//! What the sync's planner and workers read and write to split the work per tenant: the work
+//! leases, one unit's pending numbers and releases, the units that have any, and each tenant's
+//! sync status (its last run and last reconciliation).
+
+use serde::{Deserialize, Serialize};
+
+use switchboard_domain::{Number, ProvisioningStatus};
+
+use crate::batch;
+use crate::error::StoreError;
+use crate::keys::{self, Queue, GSI3SK, PK, SK};
+use crate::paging::{token_after, Listing, PageRequest};
+use crate::syncstate::{OpenOrder, PendingRelease};
+use crate::{item, Repository, Stored};
+
+/// A tenant's sync status, written by the worker that last worked it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantSync {
+    pub tenant_id: String,
+    /// When a worker last finished a run on this tenant, and how it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_run_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_status: Option<String>,
+    /// When its numbers and addresses were last compared with the backend's, completely.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_reconciled_ms: Option<u64>,
+    /// Pushes or errors since then: its reconciliation is brought forward.
+    #[serde(default)]
+    pub reconcile_soon: bool,
+    /// The last run's errors (the backend's, not personal data).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub last_errors: Vec<String>,
+}
+
+/// How many distinct units a skip-scan reads per page.
+const SKIP_PAGE: usize = 100;
+
+impl Repository {
+    /// Takes the lease on one unit of sync work (a tenant) if it is free, expired or already ours.
+    pub async fn acquire_work_lease(&self, unit: &str, owner: &str, ttl_secs: u64) -> Result<bool, StoreError> {
+        self.take_lease(keys::work_lease(unit), owner, ttl_secs).await
+    }
+
+    pub async fn release_work_lease(&self, unit: &str, owner: &str) -> Result<(), StoreError> {
+        self.give_back_lease(keys::work_lease(unit), owner).await
+    }
+
+    /// Up to `limit` pending numbers of one account, in number order.
+    pub async fn pending_numbers_of(&self, account: &str, limit: usize) -> Result<Vec<Stored<Number>>, StoreError> {
+        let listing = Listing::Pending(Queue::account_numbers_prefix(account));
+        let page = self.query_page(&listing, &PageRequest { page_size: limit, ..Default::default() }).await?;
+        let keys =
+            page.items.into_iter().map(|i| i.into_iter().filter(|(k, _)| k == PK || k == SK).collect()).collect();
+        let items = batch::get_all(self.client(), self.table(), keys).await?;
+        let mut numbers: Vec<Stored<Number>> = items.iter().map(item::number).collect::<Result<_, _>>()?;
+        numbers.retain(|n| n.value.service_provisioning_status == Some(ProvisioningStatus::Pending));
+        numbers.sort_by(|a, b| a.value.telephone_number.cmp(&b.value.telephone_number));
+        Ok(numbers)
+    }
+
+    /// Up to `limit` accounts that have pending numbers, in name order. It reads one queue entry
+    /// per account, then skips past the rest of that account's, so a big account costs no more
+    /// than a small one.
+    pub async fn accounts_with_pending_numbers(&self, limit: usize) -> Result<Vec<String>, StoreError> {
+        let prefix = Queue::Numbers.prefix();
+        let listing = Listing::Pending(prefix.into());
+        self.distinct_units(
+            &listing,
+            GSI3SK,
+            limit,
+            |sk| {
+                let rest = sk.strip_prefix(prefix)?;
+                // `N#<account>#<e164>`: an account name may hold `#`, the number never does.
+                rest.rsplit_once('#').map(|(account, _)| account.to_string())
+            },
+            |account| format!("{}\u{10ffff}", Queue::account_numbers_prefix(account)),
+        )
+        .await
+    }
+
+    /// Up to `limit` tenants that have releases to send.
+    pub async fn tenants_with_releases(&self, limit: usize) -> Result<Vec<String>, StoreError> {
+        self.distinct_units(
+            &Listing::Releases,
+            SK,
+            limit,
+            |sk| sk.rsplit_once('#').map(|(tenant, _)| tenant.to_string()),
+            |tenant| format!("{}\u{10ffff}", keys::releases_prefix(tenant)),
+        )
+        .await
+    }
+
+    /// The distinct units (`unit_of` a sort key) of a listing, skipping past each unit's
+    /// entries (`past` a unit is a sort key after all of them).
+    async fn distinct_units(
+        &self,
+        listing: &Listing,
+        sk_attr: &str,
+        limit: usize,
+        unit_of: impl Fn(&str) -> Option<String>,
+        past: impl Fn(&str) -> String,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut units: Vec<String> = Vec::new();
+        let mut start = None;
+        while units.len() < limit {
+            let req = PageRequest { page_size: SKIP_PAGE, start: start.take(), ..Default::default() };
+            let page = self.query_page(listing, &req).await?;
+            for sk in page.items.iter().filter_map(|i| item::string(i, sk_attr)) {
+                if let Some(unit) = unit_of(&sk) {
+                    if units.last() != Some(&unit) && units.len() < limit {
+                        units.push(unit);
+                    }
+                }
+            }
+            let (Some(_), Some(last)) = (page.next, units.last()) else { break };
+            // The last unit may go on in the next page (a big account fills pages): skip past it.
+            start = token_after(listing, &past(last));
+        }
+        Ok(units)
+    }
+
+    /// One tenant's releases still to send.
+    pub async fn pending_releases_of(&self, tenant: &str) -> Result<Vec<PendingRelease>, StoreError> {
+        self.all_items(&Listing::TenantReleases(tenant.into())).await?.iter().map(item::record).collect()
+    }
+
+    /// One tenant's open orders.
+    pub async fn open_orders_of(&self, tenant: &str) -> Result<Vec<OpenOrder>, StoreError> {
+        self.all_items(&Listing::TenantOrders(tenant.into())).await?.iter().map(item::record).collect()
+    }
+
+    /// Up to `limit` tenants that have open orders.
+    pub async fn tenants_with_open_orders(&self, limit: usize) -> Result<Vec<String>, StoreError> {
+        self.distinct_units(
+            &Listing::Orders,
+            SK,
+            limit,
+            |sk| sk.split_once('#').map(|(tenant, _)| tenant.to_string()),
+            |tenant| format!("{}\u{10ffff}", keys::orders_prefix(tenant)),
+        )
+        .await
+    }
+
+    pub async fn tenant_sync(&self, tenant: &str) -> Result<Option<TenantSync>, StoreError> {
+        self.get_item(keys::tenant_sync(tenant)).await?.map(|i| item::record(&i)).transpose()
+    }
+
+    /// Written only by the worker holding the tenant's lease.
+    pub async fn put_tenant_sync(&self, status: &TenantSync) -> Result<(), StoreError> {
+        let mut item = item::record_item(keys::tenant_sync(&status.tenant_id), status)?;
+        item.extend(keys::tenant_sync_index(&status.tenant_id));
+        self.put_plain(item).await
+    }
+
+    /// Every tenant's sync status, by tenant (the planner reads them all: one small item each).
+    pub async fn all_tenant_syncs(&self) -> Result<Vec<TenantSync>, StoreError> {
+        self.all_items(&Listing::SyncTenants).await?.iter().map(item::record).collect()
+    }
+
+    pub async fn list_tenant_syncs(&self, req: &PageRequest) -> Result<crate::Page<TenantSync>, StoreError> {
+        self.query_page(&Listing::SyncTenants, req).await?.map(|i| item::record(&i))
+    }
+}

@@ -1,0 +1,210 @@
+//! The plan: the estate's work split into one job per tenant, so that workers can do it side by
+//! side, one big tenant never holds up the others, and each worker's lease is its tenant's.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use switchboard_backend::Consent;
+use switchboard_domain::rfi::ConsentStatus;
+use switchboard_domain::Account;
+use switchboard_store::{now_ms, StoreError, Stored};
+
+use crate::report::Planned;
+use crate::{Run, MAX_PER_ORDER};
+
+/// Units with queued work looked at per plan: the rest wait for the next plan.
+const MAX_UNITS: usize = 10_000;
+
+/// A worker's job: one tenant (or one account without a tenant), what it has to do, and what
+/// the planner saw of its consent. It is the queue's message body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantJob {
+    /// What the job's lease is on: the tenant, or `account:<name>` for an account without one.
+    pub unit: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    /// The unit's accounts.
+    pub accounts: Vec<String>,
+    /// It has open backend orders to poll.
+    #[serde(default)]
+    pub poll: bool,
+    /// It has pending numbers or releases to send.
+    #[serde(default)]
+    pub push: bool,
+    /// Compare it with the backend (due, brought forward, or an account's own status pending).
+    #[serde(default)]
+    pub reconcile: bool,
+    pub consent: ConsentSeen,
+}
+
+/// The tenant's consent as the planner's pull saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ConsentSeen {
+    /// The pull failed: nothing may be concluded from it.
+    Unknown,
+    /// A complete pull had no consent from this tenant.
+    Absent,
+    Given(ConsentStatus),
+}
+
+impl TenantJob {
+    /// A job for a tenant that no account here names any more (its orders and releases still go).
+    fn bare(tenant: &str) -> TenantJob {
+        TenantJob {
+            unit: tenant.into(),
+            tenant_id: Some(tenant.into()),
+            accounts: vec![],
+            poll: false,
+            push: false,
+            reconcile: false,
+            consent: ConsentSeen::Unknown,
+        }
+    }
+}
+
+impl ConsentSeen {
+    /// What the steps take: `None` when nothing is known.
+    pub(crate) fn status(self) -> Option<Option<ConsentStatus>> {
+        match self {
+            ConsentSeen::Unknown => None,
+            ConsentSeen::Absent => Some(None),
+            ConsentSeen::Given(s) => Some(Some(s)),
+        }
+    }
+}
+
+fn unit_of(account: &Account) -> String {
+    account.service_details.teams_tenant_id.clone().unwrap_or_else(|| format!("account:{}", account.name))
+}
+
+/// Upstream calls one reconciliation of a tenant takes: its civic addresses and its numbers,
+/// a page of 100 at a time.
+fn reconcile_calls(accounts: &[&Account]) -> u64 {
+    let numbers: i64 = accounts
+        .iter()
+        .map(|a| {
+            let sd = &a.service_details;
+            let count =
+                |s: Option<&switchboard_domain::account::SyncedService>| s.and_then(|s| s.number_count).unwrap_or(0);
+            count(sd.teams_operator_connect.as_ref()) + count(sd.teams_phone_mobile.as_ref())
+        })
+        .sum();
+    1 + (numbers.max(1) as u64).div_ceil(MAX_PER_ORDER as u64)
+}
+
+impl Run<'_> {
+    /// One job per unit with work: open orders, pending numbers or releases, an account waiting
+    /// for its status, or a reconciliation that is due. Reconciliation goes to the tenants that
+    /// have waited longest (first a tenant with pushes or errors since its last one, or whose
+    /// consent just changed), as many as
+    /// spread the estate over `reconcile_interval`, and more while any is overdue, up to what the
+    /// budget can pay for in one schedule interval.
+    pub(crate) async fn plan(
+        &mut self,
+        accounts: &[Stored<Account>],
+        consents: Option<&BTreeMap<String, Consent>>,
+    ) -> Result<Vec<TenantJob>, StoreError> {
+        let by_name: HashMap<&str, &Account> = accounts.iter().map(|a| (a.value.name.as_str(), &a.value)).collect();
+        let mut jobs: BTreeMap<String, TenantJob> = BTreeMap::new();
+        for a in accounts {
+            let unit = unit_of(&a.value);
+            let job = jobs.entry(unit.clone()).or_insert_with(|| TenantJob {
+                unit,
+                tenant_id: a.value.service_details.teams_tenant_id.clone(),
+                accounts: vec![],
+                poll: false,
+                push: false,
+                reconcile: false,
+                consent: match (consents, &a.value.service_details.teams_tenant_id) {
+                    (None, _) => ConsentSeen::Unknown,
+                    (Some(c), Some(t)) => c.get(t).map_or(ConsentSeen::Absent, |c| ConsentSeen::Given(c.status)),
+                    (Some(_), None) => ConsentSeen::Absent,
+                },
+            });
+            job.accounts.push(a.value.name.clone());
+        }
+        let mut planned = Planned::default();
+        self.repo.refile_orders().await?;
+        for tenant in self.repo.tenants_with_open_orders(MAX_UNITS).await? {
+            // An order whose account is gone is still polled, so its numbers settle.
+            jobs.entry(tenant.clone()).or_insert_with(|| TenantJob::bare(&tenant)).poll = true;
+        }
+        for name in self.repo.accounts_with_pending_numbers(MAX_UNITS).await? {
+            if let Some(job) = by_name.get(name.as_str()).and_then(|a| jobs.get_mut(&unit_of(a))) {
+                job.push = true;
+            }
+        }
+        for tenant in self.repo.tenants_with_releases(MAX_UNITS).await? {
+            jobs.entry(tenant.clone()).or_insert_with(|| TenantJob::bare(&tenant)).push = true;
+        }
+        for name in self.repo.pending_accounts(MAX_UNITS).await? {
+            if let Some(job) = by_name.get(name.as_str()).and_then(|a| jobs.get_mut(&unit_of(a))) {
+                job.reconcile = true;
+            }
+        }
+        let rank = self.plan_reconciliation(&mut jobs, &by_name, &mut planned).await?;
+        let mut jobs: Vec<TenantJob> = jobs.into_values().filter(|j| j.poll || j.push || j.reconcile).collect();
+        // Reconciliations in the order chosen (longest waiting first), so a run that stops early
+        // leaves those that waited least.
+        jobs.sort_by_key(|j| j.tenant_id.as_ref().and_then(|t| rank.get(t)).copied().unwrap_or(usize::MAX));
+        planned.jobs = jobs.len();
+        planned.with_orders = jobs.iter().filter(|j| j.poll).count();
+        planned.with_pushes = jobs.iter().filter(|j| j.push).count();
+        planned.reconciling = jobs.iter().filter(|j| j.reconcile).count();
+        self.planned = Some(planned);
+        Ok(jobs)
+    }
+
+    async fn plan_reconciliation(
+        &mut self,
+        jobs: &mut BTreeMap<String, TenantJob>,
+        by_name: &HashMap<&str, &Account>,
+        planned: &mut Planned,
+    ) -> Result<HashMap<String, usize>, StoreError> {
+        let status: HashMap<String, switchboard_store::TenantSync> =
+            self.repo.all_tenant_syncs().await?.into_iter().map(|s| (s.tenant_id.clone(), s)).collect();
+        // A consent that changed in this run's pull brings its tenant's reconciliation forward.
+        let consent_changed: HashSet<&str> = self.drift.iter().map(|d| d.tenant_id.as_str()).collect();
+        // Syncing tenants, with what one reconciliation of each costs.
+        let mut tenants: Vec<(bool, u64, String, u64)> = Vec::new();
+        for job in jobs.values() {
+            let Some(tenant) = &job.tenant_id else { continue };
+            let accounts: Vec<&Account> =
+                job.accounts.iter().filter_map(|a| by_name.get(a.as_str()).copied()).collect();
+            if !accounts.iter().any(|a| a.service_details.syncs()) {
+                continue;
+            }
+            let s = status.get(tenant);
+            let soon = s.is_some_and(|s| s.reconcile_soon) || consent_changed.contains(tenant.as_str());
+            let last = s.and_then(|s| s.last_reconciled_ms).unwrap_or(0);
+            tenants.push((!soon, last, tenant.clone(), reconcile_calls(&accounts)));
+        }
+        tenants.sort();
+        planned.tenants_syncing = tenants.len();
+        planned.full_cycle_calls = tenants.iter().map(|t| t.3).sum();
+        let rate = u64::from(self.cfg.budget_per_minute.max(1));
+        planned.full_cycle_minutes = planned.full_cycle_calls as f64 / rate as f64;
+        let schedule_ms = self.cfg.schedule.as_millis().max(1) as u64;
+        let interval_ms = (self.cfg.reconcile_interval.as_millis() as u64).max(schedule_ms);
+        let quota = (tenants.len() as u64 * schedule_ms).div_ceil(interval_ms) as usize;
+        let overdue_before = now_ms().saturating_sub(interval_ms);
+        let cap = rate * schedule_ms.div_ceil(60_000);
+        let mut spent = 0;
+        let mut rank = HashMap::new();
+        for (i, (not_soon, last, tenant, calls)) in tenants.into_iter().enumerate() {
+            let wanted = !not_soon || last < overdue_before || i < quota;
+            if !wanted || (spent > 0 && spent + calls > cap) {
+                break;
+            }
+            spent += calls;
+            if let Some(job) = jobs.get_mut(&tenant) {
+                job.reconcile = true;
+            }
+            rank.insert(tenant, i);
+        }
+        Ok(rank)
+    }
+}

@@ -1,0 +1,195 @@
+//! The sync fanned out: a planner's jobs worked by workers side by side, on the real engine
+//! against the backend emulator (real HTTP). The queue between them is tested end to end in
+//! `e2e_flow`; here the jobs are handed over directly, so that workers can be raced and killed.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use switchboard_emulator::Config;
+use switchboard_sync::{Deadline, JobSender, RunStatus, SyncConfig, TenantJob};
+use switchboard_tests::flow::*;
+
+fn quiet() -> Config {
+    Config { rate_limit_per_minute: 100_000, polls_to_complete: 2, ..Config::default() }
+}
+
+/// Keeps the jobs a plan sends.
+#[derive(Default)]
+struct Collect(Mutex<Vec<TenantJob>>);
+
+#[async_trait::async_trait]
+impl JobSender for Collect {
+    async fn send(&self, jobs: &[TenantJob]) -> Result<(), String> {
+        self.0.lock().expect("jobs").extend_from_slice(jobs);
+        Ok(())
+    }
+}
+
+/// Plans once and returns the one job for `tenant`.
+async fn plan(f: &Flow, cfg: &SyncConfig, tenant: &str) -> TenantJob {
+    let sent = Collect::default();
+    let r = switchboard_sync::plan_and_send(f.stack.repo(), f.backend.as_ref(), Deadline::none(), cfg, &sent)
+        .await
+        .expect("plan");
+    assert_eq!(r.status, RunStatus::Succeeded, "{r:?}");
+    let jobs = sent.0.into_inner().expect("jobs");
+    assert_eq!(r.planned.as_ref().map(|p| p.sent), Some(jobs.len()), "{r:?}");
+    jobs.into_iter().find(|j| j.tenant_id.as_deref() == Some(tenant)).expect("a job for the tenant")
+}
+
+async fn all_synced(f: &Flow, account: &str, expected: usize) -> bool {
+    let numbers = f.numbers(account).await;
+    numbers.len() == expected && numbers.iter().all(|n| n["serviceProvisioningStatus"] == "synced")
+}
+
+/// Eight workers given the same tenant's job at once: one works it, the others see its lease and
+/// step aside, so every number goes up in exactly one upload order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_never_hold_one_tenant_at_once() {
+    let mut f = Flow::start(quiet()).await;
+    f.consent(TENANT, &["US"]).await;
+    f.syncing_account("contoso", TENANT).await;
+    let tns = us_numbers(0, 300);
+    f.add_oc_numbers("contoso", &tns).await;
+    let job = plan(&f, &f.sync, TENANT).await;
+    assert!(job.push && job.reconcile, "{job:?}");
+    // A slow budget (100 ms a call) keeps the first worker busy while the others try.
+    f.pace(600);
+    let orders_before = f.emu.stats().orders_created;
+    let f = Arc::new(f);
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let (f, job) = (f.clone(), job.clone());
+            tokio::spawn(async move {
+                switchboard_sync::work_job(f.stack.repo(), f.backend.as_ref(), Deadline::none(), &f.sync, job)
+                    .await
+                    .expect("worker")
+            })
+        })
+        .collect();
+    let mut reports = Vec::new();
+    for w in workers {
+        reports.push(w.await.expect("worker task"));
+    }
+    let worked: Vec<_> = reports.iter().filter(|r| r.status != RunStatus::Skipped).collect();
+    let skipped = reports.len() - worked.len();
+    assert!(skipped >= 1, "no worker found the tenant held: {reports:?}");
+    assert!(reports.iter().filter(|r| r.status == RunStatus::Skipped).all(|r| r.pushed.numbers_uploaded == 0));
+    // Whoever worked it (one, or one after another), each number went up once: 3 orders of 100.
+    assert_eq!(worked.iter().map(|r| r.pushed.numbers_uploaded).sum::<usize>(), 300, "{worked:?}");
+    assert_eq!(f.emu.stats().orders_created - orders_before, 3);
+    // Nothing is left held: a worker after them gets the lease and finishes the polls.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !all_synced(&f, "contoso", 300).await {
+        assert!(Instant::now() < deadline, "numbers never all synced");
+        let r = switchboard_sync::work_job(f.stack.repo(), f.backend.as_ref(), Deadline::none(), &f.sync, job.clone())
+            .await
+            .expect("worker");
+        assert_ne!(r.status, RunStatus::Skipped, "the lease was left held: {r:?}");
+    }
+    let status = f.stack.repo().tenant_sync(TENANT).await.expect("status").expect("a status");
+    assert!(status.last_run_ms.is_some() && status.last_reconciled_ms.is_some(), "{status:?}");
+}
+
+/// A worker stopped dead in the middle of its job (its task dropped, as a Lambda timeout or a
+/// crash would) leaves its lease to expire; the next worker then takes the tenant and carries
+/// on from what is in the table: every number ends up synced, none lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_mid_run_loses_nothing_and_the_next_carries_on() {
+    let mut f = Flow::start(quiet()).await;
+    f.consent(TENANT, &["US"]).await;
+    f.syncing_account("contoso", TENANT).await;
+    let tns = us_numbers(0, 500);
+    f.add_oc_numbers("contoso", &tns).await;
+    // A short lease, so the test need not wait long for it to expire.
+    let lease = Duration::from_secs(8);
+    f.sync.lease = lease;
+    let job = plan(&f, &f.sync, TENANT).await;
+    f.pace(600);
+    let orders_before = f.emu.stats().orders_created;
+    let f = Arc::new(f);
+    let started = Instant::now();
+    let doomed = {
+        let (f, job) = (f.clone(), job.clone());
+        tokio::spawn(async move {
+            switchboard_sync::work_job(f.stack.repo(), f.backend.as_ref(), Deadline::none(), &f.sync, job).await
+        })
+    };
+    // Killed once its first upload order is out, before its last.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while f.emu.stats().orders_created == orders_before {
+        assert!(Instant::now() < deadline, "the worker sent no order");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    doomed.abort();
+    assert!(doomed.await.expect_err("killed").is_cancelled());
+    let sent_by_killed = f.emu.stats().orders_created - orders_before;
+    assert!(sent_by_killed < 5, "the worker finished before it was killed");
+    // Its lease still holds the tenant (it took it after `started`): the next worker steps aside
+    // until it expires. (On an engine too slow to get here within the lease, it has expired.)
+    let r = switchboard_sync::work_job(f.stack.repo(), f.backend.as_ref(), Deadline::none(), &f.sync, job.clone())
+        .await
+        .expect("worker");
+    if started.elapsed() < lease {
+        assert_eq!(r.status, RunStatus::Skipped, "{r:?}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut uploaded = 0;
+    while !all_synced(&f, "contoso", 500).await {
+        assert!(Instant::now() < deadline, "numbers never all synced");
+        let r = switchboard_sync::work_job(f.stack.repo(), f.backend.as_ref(), Deadline::none(), &f.sync, job.clone())
+            .await
+            .expect("worker");
+        uploaded += r.pushed.numbers_uploaded;
+        if r.status == RunStatus::Skipped {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    // The next workers sent what the killed one had not (an order it sent but had not yet
+    // recorded is sent again: the backend takes an upload of a number it holds as a no-op).
+    assert!(uploaded >= 500 - 100 * sent_by_killed as usize, "uploaded {uploaded} after the kill");
+    let mut held = f.tenant_numbers(TENANT).await;
+    held.sort();
+    assert_eq!(held, tns);
+}
+
+/// Planning reads the queues one tenant at a time: jobs for tenants with pending numbers and
+/// releases, none for a quiet tenant once it has been reconciled, and a job that brings a
+/// tenant's reconciliation forward after a push.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plan_has_one_job_per_tenant_with_work() {
+    let f = Flow::start(quiet()).await;
+    let tenant = |i: usize| format!("{i:08x}-0000-4000-8000-{i:012x}");
+    for i in 0..3 {
+        f.consent(&tenant(i), &["US"]).await;
+        f.syncing_account(&format!("acct{i}"), &tenant(i)).await;
+    }
+    f.add_oc_numbers("acct0", &us_numbers(0, 250)).await;
+    f.add_oc_numbers("acct2", &us_numbers(1000, 3)).await;
+    f.sync_until_settled(5).await;
+    // Settled and reconciled: nothing to do for anyone.
+    let sent = Collect::default();
+    let r = switchboard_sync::plan_and_send(f.stack.repo(), f.backend.as_ref(), Deadline::none(), &f.sync, &sent)
+        .await
+        .expect("plan");
+    let jobs = sent.0.into_inner().expect("jobs");
+    let planned = r.planned.expect("planned");
+    assert_eq!(planned.tenants_syncing, 3);
+    // 1 address call + 3 pages for acct0, 1 + 1 for each of the others.
+    assert_eq!(planned.full_cycle_calls, 8, "{planned:?}");
+    assert!(jobs.iter().all(|j| !j.push && !j.poll), "{jobs:?}");
+    // Pushes bring a reconciliation forward; otherwise a quiet tenant waits for its interval.
+    assert!(jobs.iter().all(|j| j.reconcile), "{jobs:?}");
+    assert!(!jobs.iter().any(|j| j.accounts == ["acct1"]), "acct1 never pushed: {jobs:?}");
+    // A new number for acct1 and a deleted one of acct2: one job each, nothing for acct0.
+    f.add_oc_numbers("acct1", &us_numbers(2000, 1)).await;
+    f.stack.setup("DELETE", &format!("/accounts/acct2/numbers/{}", us_numbers(1000, 1)[0]), None).await;
+    let sent = Collect::default();
+    switchboard_sync::plan_and_send(f.stack.repo(), f.backend.as_ref(), Deadline::none(), &f.sync, &sent)
+        .await
+        .expect("plan");
+    let jobs = sent.0.into_inner().expect("jobs");
+    let mut pushing: Vec<&str> = jobs.iter().filter(|j| j.push).map(|j| j.accounts[0].as_str()).collect();
+    pushing.sort();
+    assert_eq!(pushing, ["acct1", "acct2"], "{jobs:?}");
+}
