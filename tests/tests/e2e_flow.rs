@@ -237,6 +237,8 @@ async fn the_planner_fans_out_to_workers_through_sqs() {
 
     // A job the worker can't do (not a job at all) is reported failed, delivered again after the
     // visibility timeout, and after its second delivery moved to the dead-letter queue.
+    assert_eq!(queue_depth(&client, &dlq_url).await.unwrap(), 0, "a good job went to the dead-letter queue");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     client.send_message().queue_url(&queue_url).message_body("{\"not\": \"a job\"}").send().await.expect("send");
     while queue_depth(&client, &dlq_url).await.unwrap() == 0 {
         assert!(std::time::Instant::now() < deadline, "the bad job never reached the dead-letter queue");

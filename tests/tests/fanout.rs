@@ -78,17 +78,26 @@ async fn two_workers_never_hold_one_tenant_at_once() {
     // Whoever worked it (one, or one after another), each number went up once: 3 orders of 100.
     assert_eq!(worked.iter().map(|r| r.pushed.numbers_uploaded).sum::<usize>(), 300, "{worked:?}");
     assert_eq!(f.emu.stats().orders_created - orders_before, 3);
-    // Nothing is left held: a worker after them gets the lease and finishes the polls.
+    // Nothing is left held: a worker after them gets the lease (and finishes any polls).
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !all_synced(&f, "contoso", 300).await {
-        assert!(Instant::now() < deadline, "numbers never all synced");
+    loop {
         let r = switchboard_sync::work_job(f.stack.repo(), f.backend.as_ref(), Deadline::none(), &f.sync, job.clone())
             .await
             .expect("worker");
         assert_ne!(r.status, RunStatus::Skipped, "the lease was left held: {r:?}");
+        assert_eq!(r.pushed.numbers_uploaded, 0, "a number went up twice: {r:?}");
+        if all_synced(&f, "contoso", 300).await {
+            break;
+        }
+        assert!(Instant::now() < deadline, "numbers never all synced");
     }
     let status = f.stack.repo().tenant_sync(TENANT).await.expect("status").expect("a status");
     assert!(status.last_run_ms.is_some() && status.last_reconciled_ms.is_some(), "{status:?}");
+    // The same through the API's extension.
+    let listed = f.stack.all("/syncTenants").await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["tenantId"], TENANT);
+    assert_eq!(listed[0]["lastReconciledMs"].as_u64(), status.last_reconciled_ms);
 }
 
 /// A worker stopped dead in the middle of its job (its task dropped, as a Lambda timeout or a
@@ -105,7 +114,8 @@ async fn a_worker_killed_mid_run_loses_nothing_and_the_next_carries_on() {
     let lease = Duration::from_secs(8);
     f.sync.lease = lease;
     let job = plan(&f, &f.sync, TENANT).await;
-    f.pace(600);
+    // 500 ms a call: the five upload orders take seconds, so the kill lands between them.
+    f.pace(120);
     let orders_before = f.emu.stats().orders_created;
     let f = Arc::new(f);
     let started = Instant::now();
@@ -192,4 +202,44 @@ async fn the_plan_has_one_job_per_tenant_with_work() {
     let mut pushing: Vec<&str> = jobs.iter().filter(|j| j.push).map(|j| j.accounts[0].as_str()).collect();
     pushing.sort();
     assert_eq!(pushing, ["acct1", "acct2"], "{jobs:?}");
+}
+
+/// Orders written before they were filed by tenant (`ORDERS`/`<orderId>`) are refiled by the
+/// next plan, then polled and closed like the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_filed_before_the_upgrade_are_still_polled() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let mut f = Flow::start(quiet()).await;
+    f.consent(TENANT, &["US"]).await;
+    f.syncing_account("contoso", TENANT).await;
+    f.add_oc_numbers("contoso", &us_numbers(0, 150)).await;
+    // One run that sends the orders and does not wait for them.
+    f.sync.poll_rounds = 0;
+    f.sync().await;
+    let repo = f.stack.repo();
+    let open = repo.open_orders().await.expect("orders");
+    assert_eq!(open.len(), 2);
+    // As the previous release filed them, and before the one-time refiling has run.
+    let (db, table) = (repo.client(), repo.table());
+    let key = |pk: &str, sk: String| {
+        std::collections::HashMap::from([
+            ("PK".to_string(), AttributeValue::S(pk.into())),
+            ("SK".to_string(), AttributeValue::S(sk)),
+        ])
+    };
+    for o in &open {
+        let new_key = key("ORDERS", format!("{TENANT}#{}", o.id));
+        let item = db.get_item().table_name(table).set_key(Some(new_key.clone())).send().await.expect("get").item;
+        let mut item = item.expect("the order item");
+        item.insert("SK".into(), AttributeValue::S(o.id.clone()));
+        db.put_item().table_name(table).set_item(Some(item)).send().await.expect("put");
+        db.delete_item().table_name(table).set_key(Some(new_key)).send().await.expect("delete");
+    }
+    let marker = key("SYNC#UPGRADE", "orders-by-tenant".into());
+    db.delete_item().table_name(table).set_key(Some(marker)).send().await.expect("delete marker");
+    assert!(repo.open_orders_of(TENANT).await.expect("orders").is_empty());
+    f.sync.poll_rounds = 3;
+    f.sync_until_settled(5).await;
+    assert!(all_synced(&f, "contoso", 150).await);
+    assert!(repo.open_orders().await.expect("orders").is_empty(), "every order closed, old keys too");
 }

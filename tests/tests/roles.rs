@@ -39,6 +39,7 @@ const ORACLE: &[(&str, &str)] = &[
     ("list civic addresses", "YYNNYYNN"),
     ("get civic address", "YYNNYYNN"),
     ("list sync runs", "YYNNYYNN"),
+    ("list tenants' sync status", "YYNNYYNN"),
     ("list audit events", "YYNNYYNN"),
 ];
 
@@ -104,6 +105,7 @@ fn cases() -> Vec<Case> {
         c("list civic addresses", "GET", "/accounts/contoso/teamsCivicAddresses", None),
         c("get civic address", "GET", "/accounts/contoso/teamsCivicAddresses/ca-1", None),
         c("list sync runs", "GET", "/syncRuns", None),
+        c("list tenants' sync status", "GET", "/syncTenants", None),
         c("list audit events", "GET", "/auditEvents?accountName=contoso", None),
     ]
 }

@@ -134,3 +134,20 @@ fn the_openapi_document_is_current_and_complete() {
     assert_eq!(documented, served);
     assert_eq!(built["openapi"], "3.1.0");
 }
+
+/// A job that keeps failing must reach the dead-letter queue (and its alarm) before SQS's
+/// retention drops it: retention outlasts every delivery the redrive policy allows, and a
+/// delivery outlasts the worker's timeout (or a job still running would be delivered again).
+#[test]
+fn a_failing_sync_job_reaches_the_dead_letter_queue() {
+    let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(switchboard_devtools::schema::TEMPLATE).expect("template");
+    let queue = &doc["Resources"]["SyncJobQueue"]["Properties"];
+    let n = |v: &serde_yaml_ng::Value| v.as_u64().expect("a number");
+    let (visibility, retention) = (n(&queue["VisibilityTimeout"]), n(&queue["MessageRetentionPeriod"]));
+    let receives = n(&queue["RedrivePolicy"]["maxReceiveCount"]);
+    assert!(retention > (receives + 1) * visibility, "retention {retention} s, {receives} × {visibility} s");
+    let worker = n(&doc["Resources"]["SyncWorkerFunction"]["Properties"]["Timeout"]);
+    assert!(visibility > worker, "visibility {visibility} s, worker timeout {worker} s");
+    let watched = format!("{:?}", doc["Resources"]["SyncJobDeadLetterAlarm"]["Properties"]["Dimensions"]);
+    assert!(watched.contains("SyncJobDeadLetterQueue.QueueName"), "the alarm watches {watched}");
+}

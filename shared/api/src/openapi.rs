@@ -134,6 +134,19 @@ fn operations(gen: &mut SchemaGenerator) -> Vec<Operation> {
     let rfi = schema::<RequestForInformation>(gen);
     let civic = schema::<CivicAddress>(gen);
     let audit = schema::<AuditEvent>(gen);
+    // Written by the sync workers (switchboard_store::TenantSync); times are milliseconds since the epoch.
+    let tenant_sync = json!({
+        "type": "object",
+        "required": ["tenantId", "reconcileSoon"],
+        "properties": {
+            "tenantId": {"type": "string"},
+            "lastRunMs": {"type": "integer", "description": "When a worker last finished a job for this tenant"},
+            "lastStatus": {"type": "string", "enum": ["succeeded", "partial"]},
+            "lastReconciledMs": {"type": "integer", "description": "When its numbers and addresses were last compared with the backend's, completely"},
+            "reconcileSoon": {"type": "boolean", "description": "Pushes, errors or a consent change since then: its reconciliation is brought forward"},
+            "lastErrors": {"type": "array", "items": {"type": "string"}}
+        }
+    });
     let plans = schema::<CapabilityPlans>(gen);
     let available = schema::<AvailableCapabilities>(gen);
     let empty = json!({ "description": "Done" });
@@ -295,6 +308,12 @@ fn operations(gen: &mut SchemaGenerator) -> Vec<Operation> {
                 "List sync runs, newest first",
                 None,
                 responses(&[("200", ok(list_of(json!({"type": "object"})), "Runs"))]),
+                list_params(false),
+            ),
+            Op::SyncTenantsList => (
+                "Extension: each tenant's sync status (last run, last reconciliation), by tenant",
+                None,
+                responses(&[("200", ok(list_of(tenant_sync.clone()), "Tenants"))]),
                 list_params(false),
             ),
             Op::AuditEventsList => (

@@ -30,6 +30,7 @@ pub enum Op {
     CivicAddressesList,
     CivicAddressesGet,
     SyncRunsList,
+    SyncTenantsList,
     AuditEventsList,
 }
 
@@ -93,6 +94,7 @@ pub const ROUTES: &[Route] = &[
         path: "/accounts/{accountName}/teamsCivicAddresses/{civicAddressId}",
     },
     Route { op: Op::SyncRunsList, function: "sync-runs-list", method: "GET", path: "/syncRuns" },
+    Route { op: Op::SyncTenantsList, function: "sync-tenants-list", method: "GET", path: "/syncTenants" },
     Route { op: Op::AuditEventsList, function: "audit-events-list", method: "GET", path: "/auditEvents" },
 ];
 
@@ -166,7 +168,7 @@ mod tests {
 
     /// Every operation, listed by hand. `index` is an exhaustive match, so a new `Op` doesn't
     /// compile until it is listed here too, and the test then fails until it has a route.
-    const ALL: [Op; 18] = [
+    const ALL: [Op; 19] = [
         Op::AccountsList,
         Op::AccountsGet,
         Op::AccountsPut,
@@ -184,6 +186,7 @@ mod tests {
         Op::CivicAddressesList,
         Op::CivicAddressesGet,
         Op::SyncRunsList,
+        Op::SyncTenantsList,
         Op::AuditEventsList,
     ];
 
@@ -206,7 +209,8 @@ mod tests {
             Op::CivicAddressesList => 14,
             Op::CivicAddressesGet => 15,
             Op::SyncRunsList => 16,
-            Op::AuditEventsList => 17,
+            Op::SyncTenantsList => 17,
+            Op::AuditEventsList => 18,
         }
     }
 
@@ -257,6 +261,7 @@ impl Call {
                 | Op::CivicAddressesList
                 | Op::CivicAddressesGet
                 | Op::SyncRunsList
+                | Op::SyncTenantsList
                 | Op::AuditEventsList,
             ) => Permission::Read,
             Call::Op(Op::AccountsPut | Op::NumbersPut | Op::RfisPatch) => Permission::Write,

@@ -125,14 +125,13 @@ impl Relay {
             match outcome {
                 Ok(()) => {
                     let handle = m.receipt_handle.as_deref().unwrap_or_default();
-                    self.client
-                        .delete_message()
-                        .queue_url(&self.queue_url)
-                        .receipt_handle(handle)
-                        .send()
-                        .await
-                        .map_err(err)?;
-                    done += 1;
+                    let deleted =
+                        self.client.delete_message().queue_url(&self.queue_url).receipt_handle(handle).send().await;
+                    match deleted {
+                        Ok(_) => done += 1,
+                        // It is delivered again: a worker takes a job twice without harm.
+                        Err(e) => eprintln!("sqs-relay: job {id} done but not deleted: {}", err(e)),
+                    }
                 }
                 Err(e) => eprintln!("sqs-relay: job {id} failed, SQS will deliver it again: {e}"),
             }

@@ -48,7 +48,18 @@ where
 }
 
 /// Gets any number of keys (in chunks of 100), strongly consistent; returns the items found, in no order.
+/// A key given twice is read once (BatchGetItem refuses duplicates; an index entry being moved
+/// between partitions can be listed twice).
 pub async fn get_all(client: &Client, table: &str, keys: Vec<Key>) -> Result<Vec<Item>, StoreError> {
+    let mut seen = std::collections::HashSet::new();
+    let keys: Vec<Key> = keys
+        .into_iter()
+        .filter(|k| {
+            let mut id: Vec<String> = k.iter().map(|(name, v)| format!("{name}={v:?}")).collect();
+            id.sort();
+            seen.insert(id)
+        })
+        .collect();
     // Shared with each try's future; a plain lock, never held across an await.
     let found = std::sync::Mutex::new(Vec::with_capacity(keys.len()));
     for chunk in keys.chunks(GET_LIMIT) {

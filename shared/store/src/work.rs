@@ -26,6 +26,9 @@ pub struct TenantSync {
     /// When its numbers and addresses were last compared with the backend's, completely.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_reconciled_ms: Option<u64>,
+    /// When its last reconciliation was tried (one that failed waits its turn again from then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_reconcile_attempt_ms: Option<u64>,
     /// Pushes or errors since then: its reconciliation is brought forward.
     #[serde(default)]
     pub reconcile_soon: bool,
@@ -104,19 +107,31 @@ impl Repository {
     ) -> Result<Vec<String>, StoreError> {
         let mut units: Vec<String> = Vec::new();
         let mut start = None;
+        let mut after = String::new();
         while units.len() < limit {
             let req = PageRequest { page_size: SKIP_PAGE, start: start.take(), ..Default::default() };
             let page = self.query_page(listing, &req).await?;
+            let mut last_sk = None;
             for sk in page.items.iter().filter_map(|i| item::string(i, sk_attr)) {
                 if let Some(unit) = unit_of(&sk) {
                     if units.last() != Some(&unit) && units.len() < limit {
                         units.push(unit);
                     }
                 }
+                last_sk = Some(sk);
             }
-            let (Some(_), Some(last)) = (page.next, units.last()) else { break };
-            // The last unit may go on in the next page (a big account fills pages): skip past it.
-            start = token_after(listing, &past(last));
+            let (Some(_), Some(last_sk)) = (page.next, last_sk) else { break };
+            // The last unit may go on in the next page (a big account fills pages): skip past
+            // it. Always move forward, past entries that name no unit too.
+            let next = units.last().map(|u| past(u)).filter(|p| *p > last_sk).unwrap_or(last_sk);
+            if next <= after {
+                break;
+            }
+            start = token_after(listing, &next);
+            if start.is_none() {
+                break;
+            }
+            after = next;
         }
         Ok(units)
     }

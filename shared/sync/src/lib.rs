@@ -61,6 +61,8 @@ struct Run<'a> {
     errors: Vec<String>,
     stopped_early: bool,
     planned: Option<Planned>,
+    /// The unit a worker's run is for.
+    unit: Option<String>,
     /// Orders this run knows to be open (polled, or sent by it).
     open: Vec<OpenOrder>,
     /// The jobs being worked, and which of them the current step is for.
@@ -139,6 +141,7 @@ impl<'a> Run<'a> {
             errors: Vec::new(),
             stopped_early: false,
             planned: None,
+            unit: None,
             open: Vec::new(),
             jobs: Vec::new(),
             current: None,
@@ -161,6 +164,7 @@ impl<'a> Run<'a> {
             finished_ms: now_ms(),
             status,
             stopped_early: self.stopped_early,
+            unit: self.unit,
             planned: self.planned,
             pulled: self.pulled,
             pushed: self.pushed,

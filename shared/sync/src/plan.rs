@@ -37,6 +37,8 @@ pub struct TenantJob {
     #[serde(default)]
     pub reconcile: bool,
     pub consent: ConsentSeen,
+    /// When it was planned (a job SQS delivers late is read with that in mind).
+    pub planned_ms: u64,
 }
 
 /// The tenant's consent as the planner's pull saw it.
@@ -61,6 +63,7 @@ impl TenantJob {
             push: false,
             reconcile: false,
             consent: ConsentSeen::Unknown,
+            planned_ms: now_ms(),
         }
     }
 }
@@ -76,7 +79,7 @@ impl ConsentSeen {
     }
 }
 
-fn unit_of(account: &Account) -> String {
+pub(crate) fn unit_of(account: &Account) -> String {
     account.service_details.teams_tenant_id.clone().unwrap_or_else(|| format!("account:{}", account.name))
 }
 
@@ -123,6 +126,7 @@ impl Run<'_> {
                     (Some(c), Some(t)) => c.get(t).map_or(ConsentSeen::Absent, |c| ConsentSeen::Given(c.status)),
                     (Some(_), None) => ConsentSeen::Absent,
                 },
+                planned_ms: now_ms(),
             });
             job.accounts.push(a.value.name.clone());
         }
@@ -169,7 +173,7 @@ impl Run<'_> {
         // A consent that changed in this run's pull brings its tenant's reconciliation forward.
         let consent_changed: HashSet<&str> = self.drift.iter().map(|d| d.tenant_id.as_str()).collect();
         // Syncing tenants, with what one reconciliation of each costs.
-        let mut tenants: Vec<(bool, u64, String, u64)> = Vec::new();
+        let mut tenants: Vec<(bool, u64, u64, String, u64)> = Vec::new();
         for job in jobs.values() {
             let Some(tenant) = &job.tenant_id else { continue };
             let accounts: Vec<&Account> =
@@ -180,23 +184,31 @@ impl Run<'_> {
             let s = status.get(tenant);
             let soon = s.is_some_and(|s| s.reconcile_soon) || consent_changed.contains(tenant.as_str());
             let last = s.and_then(|s| s.last_reconciled_ms).unwrap_or(0);
-            tenants.push((!soon, last, tenant.clone(), reconcile_calls(&accounts)));
+            // A tenant whose last try failed goes behind those not tried since.
+            let turn = last.max(s.and_then(|s| s.last_reconcile_attempt_ms).unwrap_or(0));
+            tenants.push((!soon, turn, last, tenant.clone(), reconcile_calls(&accounts)));
         }
         tenants.sort();
         planned.tenants_syncing = tenants.len();
-        planned.full_cycle_calls = tenants.iter().map(|t| t.3).sum();
+        planned.never_reconciled = tenants.iter().filter(|t| t.2 == 0).count();
+        planned.oldest_reconciled_ms = tenants.iter().map(|t| t.2).filter(|&ms| ms > 0).min();
+        planned.full_cycle_calls = tenants.iter().map(|t| t.4).sum();
         let rate = u64::from(self.cfg.budget_per_minute.max(1));
         planned.full_cycle_minutes = planned.full_cycle_calls as f64 / rate as f64;
         let schedule_ms = self.cfg.schedule.as_millis().max(1) as u64;
         let interval_ms = (self.cfg.reconcile_interval.as_millis() as u64).max(schedule_ms);
-        let quota = (tenants.len() as u64 * schedule_ms).div_ceil(interval_ms) as usize;
+        // The share of the estate one plan takes to spread it over the interval (rounded down: a
+        // small estate is reconciled as tenants fall due).
+        let quota = (tenants.len() as u64 * schedule_ms / interval_ms) as usize;
         let overdue_before = now_ms().saturating_sub(interval_ms);
         let cap = rate * schedule_ms.div_ceil(60_000);
         let mut spent = 0;
         let mut rank = HashMap::new();
-        for (i, (not_soon, last, tenant, calls)) in tenants.into_iter().enumerate() {
-            let wanted = !not_soon || last < overdue_before || i < quota;
-            if !wanted || (spent > 0 && spent + calls > cap) {
+        for (i, (not_soon, _, last, tenant, calls)) in tenants.into_iter().enumerate() {
+            if !(!not_soon || last < overdue_before || i < quota) {
+                continue;
+            }
+            if spent > 0 && spent + calls > cap {
                 break;
             }
             spent += calls;

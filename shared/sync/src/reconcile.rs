@@ -26,6 +26,7 @@ impl Run<'_> {
         let accounts = self.jobs[job].accounts.clone();
         let consent = self.jobs[job].job.consent.status();
         let errors_before = self.jobs[job].errors.len();
+        self.jobs[job].reconcile_tried = true;
         for account in &accounts {
             if self.out_of_time() {
                 return Ok(());
@@ -33,7 +34,9 @@ impl Run<'_> {
             self.reconcile_account(account, consent).await?;
             self.pulled.accounts_reconciled += 1;
         }
-        self.jobs[job].reconciled = self.jobs[job].errors.len() == errors_before;
+        let state = &mut self.jobs[job];
+        state.reconcile_errors += state.errors.len() - errors_before;
+        state.reconciled = state.errors.len() == errors_before;
         Ok(())
     }
 

@@ -93,6 +93,11 @@ pub struct Planned {
     /// number counts), and how long that is at the budget's rate, in the budget's minutes.
     pub full_cycle_calls: u64,
     pub full_cycle_minutes: f64,
+    /// Syncing tenants never reconciled yet, and the oldest last reconciliation of the others
+    /// (each tenant's is in `GET /syncTenants`).
+    pub never_reconciled: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oldest_reconciled_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -103,6 +108,10 @@ pub struct SyncReport {
     pub finished_ms: u64,
     pub status: RunStatus,
     pub stopped_early: bool,
+    /// A worker's run: the tenant (or `account:<name>`) it worked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// A planner's run: what it planned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub planned: Option<Planned>,
     pub pulled: Pulled,

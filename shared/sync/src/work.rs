@@ -14,13 +14,19 @@ const STATUS_ERRORS: usize = 10;
 pub(crate) struct JobState {
     pub(crate) job: TenantJob,
     pub(crate) accounts: Vec<Stored<Account>>,
+    /// The tenant's status before this run.
+    pub(crate) before: TenantSync,
     pub(crate) errors: Vec<String>,
+    /// Errors of its reconciliation (they leave it to be retried in turn, not sooner).
+    pub(crate) reconcile_errors: usize,
     pub(crate) pushed: bool,
+    pub(crate) reconcile_tried: bool,
     pub(crate) reconciled: bool,
 }
 
 /// A worker: does one job, unless another worker holds its unit (then it is `skipped`: that
-/// worker is doing it). A store error fails the job, to be retried; its lease expires.
+/// worker is doing it). A store error fails the job, to be retried; its lease is given back.
+/// Its report is kept with the planners' (`GET /syncRuns`) unless it was skipped.
 pub async fn work_job(
     repo: &Repository,
     backend: &dyn Backend,
@@ -30,6 +36,7 @@ pub async fn work_job(
 ) -> Result<SyncReport, StoreError> {
     let mut run = Run::new(repo, backend, cfg, deadline);
     let unit = job.unit.clone();
+    run.unit = Some(unit.clone());
     run.work(vec![job]).await?;
     let status = if run.jobs.is_empty() {
         run.errors.push(format!("another worker holds {unit}"));
@@ -38,41 +45,82 @@ pub async fn work_job(
         run.status()
     };
     let report = run.report(status);
+    if report.status != RunStatus::Skipped {
+        repo.put_sync_run(report.started_ms, &report.id, &report, cfg.report_ttl_days).await?;
+    }
     tracing::info!(run = %report.id, %unit, status = ?report.status, errors = report.errors.len(), "sync job done");
     Ok(report)
 }
 
 impl Run<'_> {
     /// Works the jobs whose lease it gets, phase by phase across them, so that in one run every
-    /// tenant's polls come before any tenant's reconciliation.
+    /// tenant's polls come before any tenant's reconciliation. Every lease it took is given
+    /// back, whatever fails.
     pub(crate) async fn work(&mut self, jobs: Vec<TenantJob>) -> Result<(), StoreError> {
-        for job in jobs {
-            if !self.repo.acquire_work_lease(&job.unit, &self.id, self.cfg.lease.as_secs()).await? {
-                self.errors.push(format!("another worker holds {}", job.unit));
-                continue;
-            }
-            let mut accounts = Vec::new();
-            for name in &job.accounts {
-                match self.repo.get_account(name).await {
-                    Ok(a) => accounts.push(a),
-                    Err(StoreError::NotFound(_)) => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            self.jobs.push(JobState { job, accounts, errors: vec![], pushed: false, reconciled: false });
+        let mut outcome = self.take(jobs).await;
+        if outcome.is_ok() {
+            outcome = self.phases().await;
         }
-        let outcome = self.phases().await;
         self.current = None;
         for i in 0..self.jobs.len() {
             if outcome.is_ok() {
-                self.record_status(i).await?;
+                outcome = self.record_status(i).await;
             }
             let unit = self.jobs[i].job.unit.clone();
-            self.repo.release_work_lease(&unit, &self.id).await?;
+            let released = self.repo.release_work_lease(&unit, &self.id).await;
+            outcome = outcome.and(released);
         }
         outcome
     }
 
+    /// Takes the lease of each job it can, and reads what it needs to work it.
+    async fn take(&mut self, jobs: Vec<TenantJob>) -> Result<(), StoreError> {
+        for mut job in jobs {
+            if !self.repo.acquire_work_lease(&job.unit, &self.id, self.cfg.lease.as_secs()).await? {
+                self.errors.push(format!("another worker holds {}", job.unit));
+                continue;
+            }
+            // From here on the lease is released by `work`, even if this fails.
+            self.jobs.push(JobState {
+                job: job.clone(),
+                accounts: vec![],
+                before: TenantSync::default(),
+                errors: vec![],
+                reconcile_errors: 0,
+                pushed: false,
+                reconcile_tried: false,
+                reconciled: false,
+            });
+            let mut accounts = Vec::new();
+            for name in &job.accounts {
+                match self.repo.get_account(name).await {
+                    // An account moved to another tenant since the plan is that tenant's now.
+                    Ok(a) if crate::plan::unit_of(&a.value) == job.unit => accounts.push(a),
+                    Ok(_) | Err(StoreError::NotFound(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            let before = match &job.tenant_id {
+                Some(t) => self.repo.tenant_sync(t).await?.unwrap_or_default(),
+                None => TenantSync::default(),
+            };
+            // A job delivered late (SQS retried it) may carry a consent that has changed since:
+            // it then concludes nothing from it, and a reconciliation done since its plan is
+            // not done again.
+            if now_ms().saturating_sub(job.planned_ms) > self.cfg.schedule.as_millis() as u64 {
+                job.consent = crate::ConsentSeen::Unknown;
+            }
+            if before.last_reconciled_ms.is_some_and(|ms| ms >= job.planned_ms) {
+                job.reconcile = false;
+            }
+            if let Some(state) = self.jobs.last_mut() {
+                state.job = job;
+                state.accounts = accounts;
+                state.before = before;
+            }
+        }
+        Ok(())
+    }
     async fn phases(&mut self) -> Result<(), StoreError> {
         for i in 0..self.jobs.len() {
             self.current = Some(i);
@@ -119,19 +167,22 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// The tenant's status: reconciliation is brought forward after pushes or errors, and
-    /// cleared by a complete one.
+    /// The tenant's status: reconciliation is brought forward after pushes, or errors other
+    /// than its own, and cleared by a complete one; a failed one waits its turn again from now.
     async fn record_status(&mut self, i: usize) -> Result<(), StoreError> {
         let state = &self.jobs[i];
         let Some(tenant) = state.job.tenant_id.clone() else { return Ok(()) };
-        let before = self.repo.tenant_sync(&tenant).await?.unwrap_or_default();
+        let before = &state.before;
         let failed = !state.errors.is_empty();
+        let other_errors = state.errors.len() > state.reconcile_errors;
+        let now = now_ms();
         let status = TenantSync {
             tenant_id: tenant,
-            last_run_ms: Some(now_ms()),
+            last_run_ms: Some(now),
             last_status: Some(if failed || self.stopped_early { "partial" } else { "succeeded" }.into()),
-            last_reconciled_ms: if state.reconciled { Some(now_ms()) } else { before.last_reconciled_ms },
-            reconcile_soon: state.pushed || failed || (before.reconcile_soon && !state.reconciled),
+            last_reconciled_ms: if state.reconciled { Some(now) } else { before.last_reconciled_ms },
+            last_reconcile_attempt_ms: if state.reconcile_tried { Some(now) } else { before.last_reconcile_attempt_ms },
+            reconcile_soon: state.pushed || other_errors || (before.reconcile_soon && !state.reconciled),
             last_errors: state.errors.iter().take(STATUS_ERRORS).cloned().collect(),
         };
         self.repo.put_tenant_sync(&status).await
