@@ -19,6 +19,13 @@ function resultsCell(r) {
   return `numbers ${x.numbersSynced ?? 0} synced / ${x.numbersFailed ?? 0} failed; accounts ${x.accountsSynced ?? 0} synced / ${x.accountsFailed ?? 0} failed; orders ${x.ordersCompleted ?? 0} done, ${x.ordersOpen ?? 0} open`;
 }
 
+/** A planner's run plans the jobs; a worker's run works one tenant's. */
+function kindCell(r) {
+  if (r.unit) return h('span', null, 'Tenant ', h('code', null, r.unit));
+  const p = r.planned;
+  return p ? `Plan: ${plural(p.jobs ?? 0, 'job')}` : 'Run';
+}
+
 function statusCell(r) {
   return h('span', null, badge(r.status), r.stoppedEarly ? h('span', { class: 'muted' }, ' stopped early') : null);
 }
@@ -38,11 +45,15 @@ function runDetail(run) {
     details([
       ['Started', dateTime(run.startedMs)],
       ['Finished', dateTime(run.finishedMs)],
+      ['Kind', kindCell(run)],
       ['Outcome', statusCell(run)],
       ['Pulled', pulledCell(run)],
       ['Pushed', pushedCell(run)],
       ['Results', resultsCell(run)],
       ['Backend calls', run.upstream ? `${run.upstream.calls ?? 0} (${plural(run.upstream.retries ?? 0, 'retry', 'retries')})` : '—'],
+      ...(run.planned
+        ? [['Reconciling the estate', `${run.planned.fullCycleCalls ?? 0} backend calls, ${duration(Math.round((run.planned.fullCycleMinutes ?? 0) * 60000))} at the current budget; ${plural(run.planned.neverReconciled ?? 0, 'tenant')} never reconciled`]]
+        : []),
     ]),
     h('h3', null, `Drift (${drift.length})`),
     dataTable(
@@ -87,6 +98,7 @@ export async function render(ctx) {
       { field: 'started', label: 'Started', render: (r) => dateTime(r.startedMs) },
       { field: 'finished', label: 'Finished', render: (r) => dateTime(r.finishedMs) },
       { field: 'duration', label: 'Took', render: (r) => duration((r.finishedMs ?? 0) - (r.startedMs ?? 0)) },
+      { field: 'kind', label: 'Kind', render: kindCell },
       { field: 'status', label: 'Outcome', render: statusCell },
       { field: 'pulled', label: 'Pulled', render: pulledCell },
       { field: 'pushed', label: 'Pushed', render: pushedCell },
@@ -97,7 +109,7 @@ export async function render(ctx) {
   });
   ctx.add(
     h('h1', { testid: 'page-title' }, 'Sync'),
-    h('p', { class: 'lead' }, 'Each run pulls consents, civic addresses and tenant numbers from the backend service, pushes pending changes, and reports the drift it found.'),
+    h('p', { class: 'lead' }, 'Every 5 minutes the planner pulls consents and plans one job per tenant with work; each job pushes that tenant\'s pending changes, lands its orders and, when due, reports the drift it found.'),
     h('div', { class: 'toolbar' }, view.refreshButton()),
     view.el,
     detail,
