@@ -243,3 +243,47 @@ async fn orders_filed_before_the_upgrade_are_still_polled() {
     assert!(all_synced(&f, "contoso", 150).await);
     assert!(repo.open_orders().await.expect("orders").is_empty(), "every order closed, old keys too");
 }
+
+/// A tenant too big to compare in one run: each run compares some pages of its numbers and
+/// records where it stopped; the next carries on from there (it does not start again), and the
+/// run that reaches the end finds the drift in the last page and marks the tenant reconciled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_tenant_is_reconciled_across_runs_from_where_the_last_stopped() {
+    let mut f = Flow::start(Config { page_size: 10, ..quiet() }).await;
+    f.consent(TENANT, &["US"]).await;
+    f.syncing_account("contoso", TENANT).await;
+    let tns = us_numbers(0, 200);
+    f.add_oc_numbers("contoso", &tns).await;
+    f.sync_until_settled(5).await;
+    assert!(all_synced(&f, "contoso", 200).await);
+    // The enterprise releases the highest number: only the last page can find it.
+    f.admin("POST", &format!("/admin/tenants/{TENANT}/numbers/{}:release", tns[199]), None).await;
+    let mut job = plan(&f, &f.sync, TENANT).await;
+    job.reconcile = true;
+    job.planned_ms = switchboard_store::now_ms();
+    // 100 ms a call and 1.2 s a run: a few of the 20 pages per run.
+    f.pace(600);
+    let cfg = SyncConfig { stop_margin: Duration::ZERO, ..f.sync.clone() };
+    let mut stops = Vec::new();
+    for run in 0..20 {
+        let deadline = Deadline::in_(Duration::from_millis(1200));
+        let r = switchboard_sync::work_job(f.stack.repo(), f.backend.as_ref(), deadline, &cfg, job.clone())
+            .await
+            .expect("worker");
+        let status = f.stack.repo().tenant_sync(TENANT).await.expect("status").expect("a status");
+        if r.drift.iter().any(|d| d.telephone_number.as_deref() == Some(tns[199].as_str())) {
+            assert!(
+                status.reconcile_after.is_none() && status.last_reconciled_ms >= Some(job.planned_ms),
+                "{status:?}"
+            );
+            assert!(run >= 1, "the comparison fitted one run: make the tenant bigger");
+            // Each run went on from the last one's stop: no stop is behind the one before.
+            assert!(!stops.is_empty() && stops.windows(2).all(|w: &[String]| w[0] <= w[1]), "{stops:?}");
+            return;
+        }
+        if let Some(at) = status.reconcile_after {
+            stops.push(at);
+        }
+    }
+    panic!("the last page was never reached; stops: {stops:?}");
+}

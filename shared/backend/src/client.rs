@@ -371,8 +371,17 @@ impl Backend for HttpBackend {
         self.get(CallClass::Poll, &format!("/v1/orders/{}", seg(id))).await
     }
 
-    async fn list_tenant_numbers(&self, tenant: &str) -> Result<Vec<TenantNumber>, BackendError> {
-        self.all_pages(CallClass::Reconcile, &format!("/v1/tenants/{}/numbers", seg(tenant))).await
+    async fn tenant_numbers_page(
+        &self,
+        tenant: &str,
+        after: Option<&str>,
+    ) -> Result<ListPage<TenantNumber>, BackendError> {
+        let path = format!("/v1/tenants/{}/numbers", seg(tenant));
+        let path = match after {
+            Some(t) => format!("{path}?continuationToken={}", seg(t)),
+            None => path,
+        };
+        self.get(CallClass::Reconcile, &path).await
     }
 
     async fn list_civic_addresses(&self, tenant: &str) -> Result<Vec<CivicAddress>, BackendError> {

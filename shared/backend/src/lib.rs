@@ -95,8 +95,13 @@ pub trait Backend: Send + Sync {
     async fn upload_numbers(&self, tenant: &str, numbers: &[UploadNumber]) -> Result<Order, BackendError>;
     async fn release_numbers(&self, tenant: &str, numbers: &[String]) -> Result<Order, BackendError>;
     async fn get_order(&self, id: &str) -> Result<Order, BackendError>;
-    /// Every number of a tenant (all pages).
-    async fn list_tenant_numbers(&self, tenant: &str) -> Result<Vec<TenantNumber>, BackendError>;
+    /// One page of a tenant's numbers, in number order, after the number `after` (the previous
+    /// page's continuation token; `None`: from the first).
+    async fn tenant_numbers_page(
+        &self,
+        tenant: &str,
+        after: Option<&str>,
+    ) -> Result<ListPage<TenantNumber>, BackendError>;
     /// Every civic address of a tenant (all pages).
     async fn list_civic_addresses(&self, tenant: &str) -> Result<Vec<CivicAddress>, BackendError>;
     async fn capability_plans(&self, tenant: &str) -> Result<CapabilityPlans, BackendError>;

@@ -8,7 +8,10 @@ use switchboard_domain::{Number, ProvisioningStatus};
 
 use crate::batch;
 use crate::error::StoreError;
-use crate::keys::{self, Queue, GSI3SK, PK, SK};
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::expr::Placeholders;
+use crate::keys::{self, Queue, GSI1PK, GSI1SK, GSI3SK, PK, SK};
 use crate::paging::{token_after, Listing, PageRequest};
 use crate::syncstate::{OpenOrder, PendingRelease};
 use crate::{item, Repository, Stored};
@@ -29,6 +32,10 @@ pub struct TenantSync {
     /// When its last reconciliation was tried (one that failed waits its turn again from then).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_reconcile_attempt_ms: Option<u64>,
+    /// Where its comparison of numbers with the backend's stopped (the last number compared),
+    /// to carry on from there: a large tenant takes more than one run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconcile_after: Option<String>,
     /// Pushes or errors since then: its reconciliation is brought forward.
     #[serde(default)]
     pub reconcile_soon: bool,
@@ -134,6 +141,57 @@ impl Repository {
             after = next;
         }
         Ok(units)
+    }
+
+    /// Up to `limit` numbers of an account after the number `after` and up to `upto` (both
+    /// optional), in number order: the account's side of one page of a tenant's comparison.
+    pub async fn account_numbers_in(
+        &self,
+        account: &str,
+        after: Option<&str>,
+        upto: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Stored<Number>>, StoreError> {
+        let mut p = Placeholders::default();
+        // Every number starts with '+': the range from just past `after` to `upto`, inclusive.
+        let from = after.map_or_else(|| "+".to_string(), |a| format!("{a}\u{0}"));
+        let to = upto.map_or_else(|| "+\u{10ffff}".to_string(), str::to_string);
+        if from > to {
+            return Ok(vec![]);
+        }
+        let cond = format!(
+            "{} = {} AND {} BETWEEN {} AND {}",
+            p.path(GSI1PK),
+            p.value(AttributeValue::S(keys::account_pk(account))),
+            p.path(GSI1SK),
+            p.value(AttributeValue::S(from)),
+            p.value(AttributeValue::S(to))
+        );
+        let mut out = Vec::new();
+        let mut start = None;
+        while out.len() < limit {
+            let page = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .index_name(keys::GSI1)
+                .key_condition_expression(&cond)
+                .set_expression_attribute_names(p.names_opt())
+                .set_expression_attribute_values(p.values_opt())
+                .set_exclusive_start_key(start.take())
+                .limit((limit - out.len()).min(1000) as i32)
+                .send()
+                .await
+                .map_err(StoreError::backend)?;
+            for i in page.items.unwrap_or_default() {
+                out.push(item::number(&i)?);
+            }
+            match page.last_evaluated_key {
+                Some(k) => start = Some(k),
+                None => break,
+            }
+        }
+        Ok(out)
     }
 
     /// One tenant's releases still to send.

@@ -22,6 +22,8 @@ pub(crate) struct JobState {
     pub(crate) pushed: bool,
     pub(crate) reconcile_tried: bool,
     pub(crate) reconciled: bool,
+    /// Where its comparison of numbers got to, if it stopped before the end.
+    pub(crate) reconcile_after: Option<String>,
 }
 
 /// A worker: does one job, unless another worker holds its unit (then it is `skipped`: that
@@ -90,6 +92,7 @@ impl Run<'_> {
                 pushed: false,
                 reconcile_tried: false,
                 reconciled: false,
+                reconcile_after: None,
             });
             let mut accounts = Vec::new();
             for name in &job.accounts {
@@ -116,6 +119,7 @@ impl Run<'_> {
             if let Some(state) = self.jobs.last_mut() {
                 state.job = job;
                 state.accounts = accounts;
+                state.reconcile_after = before.reconcile_after.clone();
                 state.before = before;
             }
         }
@@ -182,6 +186,7 @@ impl Run<'_> {
             last_status: Some(if failed || self.stopped_early { "partial" } else { "succeeded" }.into()),
             last_reconciled_ms: if state.reconciled { Some(now) } else { before.last_reconciled_ms },
             last_reconcile_attempt_ms: if state.reconcile_tried { Some(now) } else { before.last_reconcile_attempt_ms },
+            reconcile_after: state.reconcile_after.clone(),
             reconcile_soon: state.pushed || other_errors || (before.reconcile_soon && !state.reconciled),
             last_errors: state.errors.iter().take(STATUS_ERRORS).cloned().collect(),
         };

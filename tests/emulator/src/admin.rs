@@ -83,7 +83,8 @@ pub async fn consent_action(State(shared): State<Shared>, Path(action): Path<Str
 
 pub async fn tenant_numbers(State(shared): State<Shared>, Path(tenant): Path<String>) -> Response {
     let s = lock!(shared);
-    let v: Vec<TenantNumber> = s.numbers.values().filter(|(t, _)| *t == tenant).map(|(_, n)| n.clone()).collect();
+    let v: Vec<&TenantNumber> =
+        s.by_tenant.get(&tenant).into_iter().flatten().filter_map(|tn| s.numbers.get(tn).map(|(_, n)| n)).collect();
     Json(json!({"value": v})).into_response()
 }
 
@@ -98,9 +99,7 @@ pub async fn number_action(State(shared): State<Shared>, Path((tenant, action)):
         return error(StatusCode::NOT_FOUND, "NumberNotFound", tn.to_string());
     }
     match verb {
-        "release" => {
-            s.numbers.remove(tn);
-        }
+        "release" => s.drop_number(tn),
         "assign" | "unassign" => {
             if let Some((_, n)) = s.numbers.get_mut(tn) {
                 n.assignment_status = Some(format!("{verb}ed"));

@@ -180,8 +180,7 @@ pub async fn list_numbers(
 ) -> Response {
     gated!(shared, headers);
     let s = lock!(shared);
-    let all: Vec<TenantNumber> = s.numbers.values().filter(|(t, _)| *t == tenant).map(|(_, n)| n.clone()).collect();
-    paged(&s, all, &q)
+    Json(s.tenant_page(&tenant, q.continuation_token.as_deref())).into_response()
 }
 
 pub async fn list_addresses(

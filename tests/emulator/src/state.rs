@@ -1,7 +1,7 @@
 //! The emulator's state and its rules.
 
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use switchboard_backend::*;
@@ -70,8 +70,12 @@ pub struct OrderState {
 pub struct State {
     pub config: Config,
     pub consents: BTreeMap<String, Consent>,
-    /// tn → (tenant, number)
+    /// tn → (tenant, number); change it through `put_number` / `drop_number`, which keep
+    /// `by_tenant` in step.
     pub numbers: BTreeMap<String, (String, TenantNumber)>,
+    /// tenant → its numbers, in number order: a tenant's listing reads only its own (the
+    /// emulator holds a million numbers across thousands of tenants).
+    pub by_tenant: HashMap<String, BTreeSet<String>>,
     /// tenant → address id → address
     pub addresses: BTreeMap<String, BTreeMap<String, CivicAddress>>,
     pub orders: BTreeMap<String, OrderState>,
@@ -124,6 +128,7 @@ impl State {
             config,
             consents: BTreeMap::new(),
             numbers: BTreeMap::new(),
+            by_tenant: HashMap::new(),
             addresses: BTreeMap::new(),
             orders: BTreeMap::new(),
             tokens: HashSet::new(),
@@ -270,21 +275,18 @@ impl State {
             }
         }
         let previous = self.numbers.get(&u.telephone_number).and_then(|(_, n)| n.assignment_status.clone());
-        self.numbers.insert(
-            u.telephone_number.clone(),
-            (
-                tenant.to_string(),
-                TenantNumber {
-                    telephone_number: u.telephone_number.clone(),
-                    service: u.service,
-                    assignment_status: Some(previous.unwrap_or_else(|| "unassigned".into())),
-                    acquired_capabilities: u.choosable_capabilities.clone(),
-                    available_capabilities: u.choosable_capabilities.clone(),
-                    civic_address_id: u.civic_address_id.clone(),
-                    location_id: u.location_id.clone(),
-                    usage: u.usage.clone(),
-                },
-            ),
+        self.put_number(
+            tenant,
+            TenantNumber {
+                telephone_number: u.telephone_number.clone(),
+                service: u.service,
+                assignment_status: Some(previous.unwrap_or_else(|| "unassigned".into())),
+                acquired_capabilities: u.choosable_capabilities.clone(),
+                available_capabilities: u.choosable_capabilities.clone(),
+                civic_address_id: u.civic_address_id.clone(),
+                location_id: u.location_id.clone(),
+                usage: u.usage.clone(),
+            },
         );
         Ok(())
     }
@@ -298,10 +300,45 @@ impl State {
             // Releasing what is already gone is done.
             None => Ok(()),
             Some(_) => {
-                self.numbers.remove(tn);
+                self.drop_number(tn);
                 Ok(())
             }
         }
+    }
+
+    pub fn put_number(&mut self, tenant: &str, n: TenantNumber) {
+        self.by_tenant.entry(tenant.to_string()).or_default().insert(n.telephone_number.clone());
+        if let Some((old, _)) = self.numbers.insert(n.telephone_number.clone(), (tenant.to_string(), n.clone())) {
+            if old != tenant {
+                self.by_tenant.entry(old).or_default().remove(&n.telephone_number);
+            }
+        }
+    }
+
+    pub fn drop_number(&mut self, tn: &str) {
+        if let Some((tenant, _)) = self.numbers.remove(tn) {
+            if let Some(set) = self.by_tenant.get_mut(&tenant) {
+                set.remove(tn);
+            }
+        }
+    }
+
+    /// One page of a tenant's numbers in number order, after the number `token` names (a
+    /// keyset token: a number released between pages moves nothing, so a listing can be
+    /// carried on later from where it stopped).
+    pub fn tenant_page(&self, tenant: &str, token: Option<&str>) -> ListPage<TenantNumber> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let size = self.config.page_size.max(1);
+        let Some(set) = self.by_tenant.get(tenant) else {
+            return ListPage { value: vec![], continuation_token: None };
+        };
+        let from = token.map_or(Unbounded, |t| Excluded(t.to_string()));
+        let mut tns = set.range::<String, _>((from, Unbounded));
+        let value: Vec<TenantNumber> =
+            tns.by_ref().take(size).filter_map(|tn| self.numbers.get(tn).map(|(_, n)| n.clone())).collect();
+        let more = tns.next().is_some();
+        let last = value.last().map(|n| n.telephone_number.clone());
+        ListPage { value, continuation_token: last.filter(|_| more) }
     }
 
     pub fn page<T: Clone>(&self, all: Vec<T>, token: Option<&str>) -> Result<ListPage<T>, ()> {
