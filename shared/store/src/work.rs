@@ -32,6 +32,12 @@ pub struct TenantSync {
     /// When its last reconciliation was tried (one that failed waits its turn again from then).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_reconcile_attempt_ms: Option<u64>,
+    /// When the comparison cycle in progress started (with `reconcile_after`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cycle_started_ms: Option<u64>,
+    /// Since when `reconcile_soon` has been asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub soon_since_ms: Option<u64>,
     /// Where its comparison of numbers with the backend's stopped (the last number compared),
     /// to carry on from there: a large tenant takes more than one run.
     #[serde(default, skip_serializing_if = "Option::is_none")]

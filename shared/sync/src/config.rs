@@ -26,7 +26,7 @@ pub struct SyncConfig {
 
 impl SyncConfig {
     /// Defaults, with `SYNC_POLL_ROUNDS`, `SYNC_POLL_PAUSE_MS`, `SYNC_MAX_NUMBERS`,
-    /// `SYNC_REPORT_TTL_DAYS`, `SYNC_STOP_MARGIN_MS`, `RECONCILE_INTERVAL_SECS`,
+    /// `SYNC_REPORT_TTL_DAYS`, `SYNC_LEASE_SECS`, `SYNC_STOP_MARGIN_MS`, `RECONCILE_INTERVAL_SECS`,
     /// `SYNC_SCHEDULE_SECS` and `BACKEND_RATE_PER_MINUTE` taken from the environment when set.
     pub fn from_env() -> Self {
         let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
@@ -42,6 +42,9 @@ impl SyncConfig {
         }
         if let Some(v) = env("SYNC_REPORT_TTL_DAYS") {
             c.report_ttl_days = v;
+        }
+        if let Some(v) = env("SYNC_LEASE_SECS") {
+            c.lease = Duration::from_secs(v.max(1));
         }
         if let Some(v) = env("SYNC_STOP_MARGIN_MS") {
             c.stop_margin = Duration::from_millis(v);

@@ -46,6 +46,10 @@ pub trait JobSender: Send + Sync {
 /// The backend's batch limit.
 pub const MAX_PER_ORDER: usize = 100;
 
+/// Drift entries and errors a report keeps (the rest are counted).
+const MAX_DRIFT: usize = 500;
+const MAX_ERRORS: usize = 100;
+
 struct Run<'a> {
     id: String,
     started_ms: u64,
@@ -156,8 +160,15 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn report(self, status: RunStatus) -> SyncReport {
+    fn report(mut self, status: RunStatus) -> SyncReport {
+        // A report is one item (≤ 400 KB): what is past the caps is counted, not kept.
+        let total = |n: usize, cap: usize| (n > cap).then_some(n);
+        let (drift_total, errors_total) = (total(self.drift.len(), MAX_DRIFT), total(self.errors.len(), MAX_ERRORS));
+        self.drift.truncate(MAX_DRIFT);
+        self.errors.truncate(MAX_ERRORS);
         SyncReport {
+            drift_total,
+            errors_total,
             upstream: self.backend.stats().since(&self.calls_before),
             id: self.id,
             started_ms: self.started_ms,

@@ -37,7 +37,9 @@ pub struct TenantJob {
     #[serde(default)]
     pub reconcile: bool,
     pub consent: ConsentSeen,
-    /// When it was planned (a job SQS delivers late is read with that in mind).
+    /// When it was planned (a job SQS delivers late is read with that in mind; one without it,
+    /// from before it was recorded, reads as late).
+    #[serde(default)]
     pub planned_ms: u64,
 }
 
@@ -208,8 +210,10 @@ impl Run<'_> {
             if !(!not_soon || last < overdue_before || i < quota) {
                 continue;
             }
+            // A reconciliation spends at most one run's budget (it carries on in the next).
+            let calls = calls.min(cap);
             if spent > 0 && spent + calls > cap {
-                break;
+                continue;
             }
             spent += calls;
             if let Some(job) = jobs.get_mut(&tenant) {

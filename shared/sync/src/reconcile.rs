@@ -19,8 +19,31 @@ fn parse_assignment(s: Option<&str>) -> Option<AssignmentStatus> {
     }
 }
 
-/// Our numbers read per query while comparing one page of the backend's.
+/// Our numbers read per account while comparing one page of the backend's.
 const OURS_PER_QUERY: usize = 500;
+
+/// A page of a tenant's numbers as the contract has it: in number order, after `after`, and a
+/// continuation token that is its last number.
+fn page_is_sound(
+    page: &switchboard_backend::ListPage<switchboard_backend::TenantNumber>,
+    after: Option<&str>,
+) -> Result<(), String> {
+    let tns: Vec<&str> = page.value.iter().map(|n| n.telephone_number.as_str()).collect();
+    if let Some(token) = &page.continuation_token {
+        if tns.last() != Some(&token.as_str()) {
+            return Err(format!("its continuation token {token:?} is not its last number"));
+        }
+    }
+    if tns.windows(2).any(|w| w[0] >= w[1]) {
+        return Err("its numbers are not in order".into());
+    }
+    if let (Some(a), Some(first)) = (after, tns.first()) {
+        if *first <= a {
+            return Err(format!("it starts at {first}, not after {a}"));
+        }
+    }
+    Ok(())
+}
 
 impl Run<'_> {
     /// Reconciles a job's tenant: each account's status from the consent, the tenant's civic
@@ -44,7 +67,12 @@ impl Run<'_> {
                 self.mirror_addresses(&tenant, &first.value.name).await?;
                 self.compare_numbers(job, &tenant, &syncing).await?
             }
-            _ => true,
+            _ => {
+                // Nothing to compare: a cycle left part-way is over.
+                self.jobs[job].reconcile_after = None;
+                self.jobs[job].cycle_started = true;
+                true
+            }
         };
         let state = &mut self.jobs[job];
         let failed = state.errors.len() - errors_before;
@@ -123,50 +151,62 @@ impl Run<'_> {
 
     /// The tenant's numbers, a page of the backend's at a time, each against our numbers in the
     /// same range (after the previous page's last number, up to this page's), from where the
-    /// last run stopped. Returns whether it reached the end; where it got to is kept on the
-    /// job, and recorded with the tenant's status.
+    /// last run stopped. Where we hold more in that range than one read takes, the range is cut
+    /// there and the backend's list read again from the cut, so each step is bounded and a run
+    /// can stop between any two. Returns whether it reached the end; where it got to is kept on
+    /// the job, and recorded with the tenant's status.
     async fn compare_numbers(
         &mut self,
         job: usize,
         tenant: &str,
         accounts: &[Stored<Account>],
     ) -> Result<bool, StoreError> {
-        let mut after = self.jobs[job].before.reconcile_after.clone();
+        let mut after = self.jobs[job].reconcile_after.clone();
+        if after.is_none() {
+            self.jobs[job].cycle_started = true;
+        }
         loop {
+            self.jobs[job].reconcile_after = after.clone();
             if self.out_of_time() {
-                self.jobs[job].reconcile_after = after;
                 return Ok(false);
             }
             let page = match self.backend.tenant_numbers_page(tenant, after.as_deref()).await {
                 Ok(p) => p,
                 Err(e) => {
                     self.backend_error(&format!("numbers of {tenant}"), &e);
-                    self.jobs[job].reconcile_after = after;
                     return Ok(false);
                 }
             };
+            if let Err(why) = page_is_sound(&page, after.as_deref()) {
+                // Nothing may be concluded from a page that breaks the contract (a number
+                // missing from it would be read as released).
+                self.error(format!("numbers of {tenant}: the backend's page breaks the contract: {why}"));
+                return Ok(false);
+            }
             self.pulled.tenant_numbers += page.value.len();
             // This page covers (after, its last number]; the last page covers the rest.
-            let upto = page.continuation_token.as_ref().and(page.value.last()).map(|n| n.telephone_number.clone());
+            let mut cut = page.continuation_token.as_ref().and(page.value.last()).map(|n| n.telephone_number.clone());
+            let mut ours = Vec::with_capacity(accounts.len());
+            for account in accounts {
+                let batch = self
+                    .repo
+                    .account_numbers_in(&account.value.name, after.as_deref(), cut.as_deref(), OURS_PER_QUERY)
+                    .await?;
+                if batch.len() == OURS_PER_QUERY {
+                    cut = batch.last().map(|n| n.value.telephone_number.clone());
+                }
+                ours.push(batch);
+            }
             let upstream: HashMap<&str, &switchboard_backend::TenantNumber> =
                 page.value.iter().map(|n| (n.telephone_number.as_str(), n)).collect();
-            for account in accounts {
-                let mut from = after.clone();
-                loop {
-                    let ours = self
-                        .repo
-                        .account_numbers_in(&account.value.name, from.as_deref(), upto.as_deref(), OURS_PER_QUERY)
-                        .await?;
-                    from = ours.last().map(|n| n.value.telephone_number.clone());
-                    let full = ours.len() == OURS_PER_QUERY;
-                    self.compare(tenant, &account.value, ours, &upstream).await?;
-                    if !full {
-                        break;
-                    }
+            for (account, mut batch) in accounts.iter().zip(ours) {
+                if let Some(c) = &cut {
+                    batch.retain(|n| n.value.telephone_number <= *c);
                 }
+                self.compare(tenant, &account.value, batch, &upstream).await?;
             }
-            match upto {
-                Some(last) => after = Some(last),
+            match cut {
+                Some(c) => after = Some(c),
                 None => {
                     self.jobs[job].reconcile_after = None;
                     return Ok(true);
@@ -277,5 +317,32 @@ impl Run<'_> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_is_sound;
+    use switchboard_backend::{ListPage, TenantNumber};
+
+    fn page(tns: &[&str], token: Option<&str>) -> ListPage<TenantNumber> {
+        let n = |tn: &str| {
+            serde_json::from_value::<TenantNumber>(
+                serde_json::json!({"telephoneNumber": tn, "service": "operatorConnect"}),
+            )
+            .expect("number")
+        };
+        ListPage { value: tns.iter().map(|t| n(t)).collect(), continuation_token: token.map(str::to_string) }
+    }
+
+    #[test]
+    fn only_a_page_the_contract_allows_is_compared() {
+        assert!(page_is_sound(&page(&["+1", "+2"], Some("+2")), None).is_ok());
+        assert!(page_is_sound(&page(&["+3"], None), Some("+2")).is_ok());
+        assert!(page_is_sound(&page(&[], None), Some("+2")).is_ok(), "an empty last page");
+        assert!(page_is_sound(&page(&[], Some("+2")), None).is_err(), "more to come, but an empty page");
+        assert!(page_is_sound(&page(&["+1", "+2"], Some("+9")), None).is_err(), "a token that is not its last number");
+        assert!(page_is_sound(&page(&["+2", "+1"], None), None).is_err(), "out of order");
+        assert!(page_is_sound(&page(&["+1", "+2"], Some("+2")), Some("+1")).is_err(), "the first page again");
     }
 }

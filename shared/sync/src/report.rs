@@ -118,6 +118,11 @@ pub struct SyncReport {
     pub pushed: Pushed,
     pub results: Results,
     pub drift: Vec<Drift>,
+    /// All the drift found, when there was more than `drift` keeps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drift_total: Option<usize>,
     pub errors: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors_total: Option<usize>,
     pub upstream: CallStats,
 }

@@ -24,6 +24,8 @@ pub(crate) struct JobState {
     pub(crate) reconciled: bool,
     /// Where its comparison of numbers got to, if it stopped before the end.
     pub(crate) reconcile_after: Option<String>,
+    /// This run started a comparison cycle (from the first number).
+    pub(crate) cycle_started: bool,
 }
 
 /// A worker: does one job, unless another worker holds its unit (then it is `skipped`: that
@@ -93,6 +95,7 @@ impl Run<'_> {
                 reconcile_tried: false,
                 reconciled: false,
                 reconcile_after: None,
+                cycle_started: false,
             });
             let mut accounts = Vec::new();
             for name in &job.accounts {
@@ -171,8 +174,11 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// The tenant's status: reconciliation is brought forward after pushes, or errors other
-    /// than its own, and cleared by a complete one; a failed one waits its turn again from now.
+    /// The tenant's status. A reconciliation cycle may span runs: it counts from when it started
+    /// (so what changed meanwhile behind its cursor is not taken as compared), and clears the
+    /// request to reconcile soon only if that came before it started. Pushes and errors other
+    /// than its own ask for one soon; a failed one waits its turn again from now; one that only
+    /// ran out of time keeps its place.
     async fn record_status(&mut self, i: usize) -> Result<(), StoreError> {
         let state = &self.jobs[i];
         let Some(tenant) = state.job.tenant_id.clone() else { return Ok(()) };
@@ -180,14 +186,31 @@ impl Run<'_> {
         let failed = !state.errors.is_empty();
         let other_errors = state.errors.len() > state.reconcile_errors;
         let now = now_ms();
+        let cycle_started_ms =
+            if state.cycle_started { Some(self.started_ms) } else { before.cycle_started_ms.or(Some(self.started_ms)) };
+        let asked_before_cycle = before.soon_since_ms.zip(cycle_started_ms).is_some_and(|(soon, cycle)| soon < cycle);
+        let still_soon = before.reconcile_soon && !(state.reconciled && asked_before_cycle);
+        let soon = state.pushed || other_errors || still_soon;
         let status = TenantSync {
             tenant_id: tenant,
             last_run_ms: Some(now),
             last_status: Some(if failed || self.stopped_early { "partial" } else { "succeeded" }.into()),
-            last_reconciled_ms: if state.reconciled { Some(now) } else { before.last_reconciled_ms },
-            last_reconcile_attempt_ms: if state.reconcile_tried { Some(now) } else { before.last_reconcile_attempt_ms },
+            last_reconciled_ms: if state.reconciled { cycle_started_ms } else { before.last_reconciled_ms },
+            last_reconcile_attempt_ms: if state.reconcile_errors > 0 {
+                Some(now)
+            } else {
+                before.last_reconcile_attempt_ms
+            },
+            cycle_started_ms: if state.reconcile_after.is_some() { cycle_started_ms } else { None },
             reconcile_after: state.reconcile_after.clone(),
-            reconcile_soon: state.pushed || other_errors || (before.reconcile_soon && !state.reconciled),
+            reconcile_soon: soon,
+            soon_since_ms: if !soon {
+                None
+            } else if still_soon {
+                before.soon_since_ms.or(Some(now))
+            } else {
+                Some(now)
+            },
             last_errors: state.errors.iter().take(STATUS_ERRORS).cloned().collect(),
         };
         self.repo.put_tenant_sync(&status).await
