@@ -29,7 +29,9 @@ async fn main() -> Result<(), Error> {
                 let id = message.message_id.clone().unwrap_or_default();
                 let job: Result<TenantJob, _> = serde_json::from_str(message.body.as_deref().unwrap_or(""));
                 let outcome = match job {
-                    Ok(job) => switchboard_sync::work_job(repo, backend, deadline, cfg, job)
+                    // Boxed: the job's future is deep, and the runtime's would otherwise nest it
+                    // past the compiler's layout depth limit.
+                    Ok(job) => Box::pin(switchboard_sync::work_job(repo, backend, deadline, cfg, job))
                         .await
                         .map(|_| ())
                         .map_err(|e| e.to_string()),
