@@ -6,20 +6,12 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
-use std::sync::Arc;
-use std::time::Duration;
-use switchboard_backend::{BackendConfig, HttpBackend};
-use switchboard_store::{Repository, TableBudget};
-use switchboard_sync::{Deadline, SyncConfig, TenantJob};
+use switchboard_sync::{Deadline, TenantJob};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     switchboard_api::app::init_tracing();
-    let repo = Repository::new(switchboard_store::client_from_env().await, switchboard_store::table_name_from_env());
-    let backend_cfg = BackendConfig::from_env().ok_or("BACKEND_URL is not set")?;
-    let budget = TableBudget::new(repo.clone(), backend_cfg.rate(), Duration::from_secs(15));
-    let backend = HttpBackend::new(backend_cfg)?.with_pacer(Arc::new(budget));
-    let cfg = SyncConfig::from_env();
+    let (repo, backend, cfg) = switchboard_sync::wiring::from_env().await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let (repo, backend, cfg) = (&repo, &backend, &cfg);
         async move {

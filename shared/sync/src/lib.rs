@@ -20,6 +20,7 @@ mod push;
 mod queue;
 mod reconcile;
 pub mod report;
+pub mod wiring;
 mod work;
 
 use std::collections::HashMap;
