@@ -52,7 +52,7 @@ async fn two_workers_never_hold_one_tenant_at_once() {
     let tns = us_numbers(0, 300);
     f.add_oc_numbers("contoso", &tns).await;
     let job = plan(&f, &f.sync, TENANT).await;
-    assert!(job.push && job.reconcile, "{job:?}");
+    assert!(job.push && job.settle && !job.reconcile, "a first load is compared once it is up: {job:?}");
     // A slow budget (100 ms a call) keeps the first worker busy while the others try.
     f.pace(600);
     let orders_before = f.emu.stats().orders_created;
@@ -91,6 +91,12 @@ async fn two_workers_never_hold_one_tenant_at_once() {
         }
         assert!(Instant::now() < deadline, "numbers never all synced");
     }
+    // Its first load up, the next plan compares it with the backend.
+    let job = plan(&f, &f.sync, TENANT).await;
+    assert!(job.reconcile && !job.push, "{job:?}");
+    switchboard_sync::work_job(f.stack.repo(), f.backend.as_ref(), Deadline::none(), &f.sync, job)
+        .await
+        .expect("worker");
     let status = f.stack.repo().tenant_sync(TENANT).await.expect("status").expect("a status");
     assert!(status.last_run_ms.is_some() && status.last_reconciled_ms.is_some(), "{status:?}");
     // The same through the API's extension.
@@ -290,4 +296,69 @@ async fn a_large_tenant_is_reconciled_across_runs_from_where_the_last_stopped() 
     assert_eq!(drift, released.map(|s| s.to_string()), "exactly the released numbers, once each");
     let synced = f.numbers("contoso").await.iter().filter(|n| n["serviceProvisioningStatus"] == "synced").count();
     assert_eq!(synced, 197);
+}
+
+/// A plan sends only the jobs one schedule interval's budget pays for; the others wait
+/// (`heldBack`) and are the first sent by the next plan, as the units worked least recently.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_sends_only_what_the_budget_pays_for() {
+    let f = Flow::start(quiet()).await;
+    let tenant = |i: usize| format!("{i:08x}-0000-4000-8000-{i:012x}");
+    for i in 0..4 {
+        f.consent(&tenant(i), &["US"]).await;
+        f.syncing_account(&format!("acct{i}"), &tenant(i)).await;
+        f.add_oc_numbers(&format!("acct{i}"), &us_numbers(i as u64 * 1000, 150)).await;
+    }
+    // 2 calls a minute and a plan every 5 minutes: 10 calls a plan. Each tenant's push is two
+    // uploads and their polls (4); a first load is not compared yet.
+    let cfg = SyncConfig { budget_per_minute: 2, ..f.sync.clone() };
+    let (f, cfg) = (&f, &cfg);
+    let plan_once = move || async move {
+        let sent = Collect::default();
+        let r = switchboard_sync::plan_and_send(f.stack.repo(), f.backend.as_ref(), Deadline::none(), cfg, &sent)
+            .await
+            .expect("plan");
+        (r.planned.expect("planned"), sent.0.into_inner().expect("jobs"))
+    };
+    let pushing = |jobs: &[TenantJob]| {
+        let mut a: Vec<String> = jobs.iter().filter(|j| j.push).map(|j| j.accounts[0].clone()).collect();
+        a.sort();
+        a
+    };
+    let (planned, jobs) = plan_once().await;
+    assert_eq!(pushing(&jobs), ["acct0", "acct1"], "{planned:?} {jobs:?}");
+    assert_eq!(planned.held_back, 2, "{planned:?}");
+    assert!(jobs.iter().all(|j| !j.reconcile), "{jobs:?}");
+    for job in jobs {
+        let r = switchboard_sync::work_job(f.stack.repo(), f.backend.as_ref(), Deadline::none(), &f.sync, job)
+            .await
+            .expect("worker");
+        assert_eq!(r.pushed.numbers_uploaded, 150, "{r:?}");
+    }
+    let (planned, jobs) = plan_once().await;
+    assert_eq!(pushing(&jobs), ["acct2", "acct3"], "{planned:?} {jobs:?}");
+}
+
+/// A consent list longer than a page is pulled at most every `consent_interval`: a plan in
+/// between makes no consent call; one with the interval passed pulls again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_consent_list_is_pulled_at_its_interval() {
+    let f = Flow::start(quiet()).await;
+    for i in 0..101 {
+        f.consent(&format!("{i:08x}-0000-4000-8000-{i:012x}"), &["US"]).await;
+    }
+    let f = &f;
+    let run = move |cfg: SyncConfig| async move {
+        let sent = Collect::default();
+        switchboard_sync::plan_and_send(f.stack.repo(), f.backend.as_ref(), Deadline::none(), &cfg, &sent)
+            .await
+            .expect("plan")
+    };
+    let first = run(f.sync.clone()).await;
+    assert_eq!(first.pulled.consents, 101, "{first:?}");
+    assert!(first.upstream.by_class.consent >= 2, "two pages: {first:?}");
+    let second = run(f.sync.clone()).await;
+    assert_eq!((second.pulled.consents, second.upstream.by_class.consent), (0, 0), "{second:?}");
+    let due = run(SyncConfig { consent_interval: Duration::ZERO, ..f.sync.clone() }).await;
+    assert_eq!(due.pulled.consents, 101, "{due:?}");
 }

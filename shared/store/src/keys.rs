@@ -16,6 +16,7 @@
 //! | Upgrade step done   | `SYNC#UPGRADE`    | `<step>`              | –             | –          | –      | –        |
 //! | Tenant sync status  | `TENANT#<tenant>` | `SYNC`                | `SYNCTENANTS` | `<tenant>` | –      | –        |
 //! | Upstream budget     | `BUDGET#UPSTREAM` | `B`                   | –             | –          | –      | –        |
+//! | Last consent pull   | `SYNC#CONSENTS`   | `P`                   | –             | –          | –      | –        |
 //! | Audit event         | `AUDIT#<yyyy-mm-dd>` | `<ms>#<id>`        | `AUDITA#<account>` / `AUDITT#<tenant>` | `<ms>#<id>` | `AUDITBY#<actor>` | `<ms>#<id>` |
 //! | Repeatable request  | `REQ#<caller>#<id>` | `Q`                 | –             | –          | –      | –        |
 //! | CSV import (live)   | `IMPORT#<name>`   | `I`                   | –             | –          | –      | –        |
@@ -67,6 +68,7 @@
 //! | sync: tenants with open orders, releases | Query `ORDERS` / `RELEASES`, one tenant at a time: after a tenant's first item it goes on past `<tenant>#\u{10ffff}` |
 //! | sync: tenants' status            | GetItem / PutItem `TENANT#<tenant>`/`SYNC`; all of them: Query GSI1 `SYNCTENANTS` |
 //! | sync: reshard old entries        | Query GSI2 `NUMS` / GSI3 `PENDING` (≤1,000 a run), UpdateItem each to its shard if still unsharded |
+//! | sync: is a consent pull due      | GetItem / PutItem `SYNC#CONSENTS`/`P`                                   |
 //! | upstream budget: book a call     | GetItem `BUDGET#UPSTREAM` (consistent), conditional put of its next `tat` (GCRA) |
 //! | sync: number results             | BatchGetItem of the numbers, then per account TransactWriteItems of ≤98 puts conditional on each tag + one audit event (cancelled: one by one) |
 //! | journaled write (batch, import)  | put the head (`IMPORT#<name>`/`W#<id>` for a batch; conditional `IMPORT#<name>`/`I` for an import: one per account); TransactWriteItems of 97 puts or 48 deletes (+ releases) + counter update + journal item holding their previous items + event; delete the head to commit; roll back from the journal on any failure |
@@ -222,6 +224,11 @@ pub fn budget() -> Key {
 /// Marks a one-time upgrade step done.
 pub fn upgrade_done(step: &str) -> Key {
     HashMap::from([(PK.into(), s("SYNC#UPGRADE")), (SK.into(), s(step))])
+}
+
+/// When the planner last pulled the consents, and how many there were.
+pub fn consents_pulled() -> Key {
+    HashMap::from([(PK.into(), s("SYNC#CONSENTS")), (SK.into(), s("P"))])
 }
 
 pub fn lease() -> Key {

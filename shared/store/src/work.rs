@@ -16,6 +16,14 @@ use crate::paging::{token_after, Listing, PageRequest};
 use crate::syncstate::{OpenOrder, PendingRelease};
 use crate::{item, Repository, Stored};
 
+/// The planner's last complete consent pull: when, and how many consents it listed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsentsPulled {
+    pub at_ms: u64,
+    pub consents: usize,
+}
+
 /// A tenant's sync status, written by the worker that last worked it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -231,6 +239,15 @@ impl Repository {
         let mut item = item::record_item(keys::tenant_sync(&status.tenant_id), status)?;
         item.extend(keys::tenant_sync_index(&status.tenant_id));
         self.put_plain(item).await
+    }
+
+    /// The planner's last complete consent pull, if any.
+    pub async fn consents_pulled(&self) -> Result<Option<ConsentsPulled>, StoreError> {
+        self.get_item(keys::consents_pulled()).await?.map(|i| item::record(&i)).transpose()
+    }
+
+    pub async fn set_consents_pulled(&self, pulled: &ConsentsPulled) -> Result<(), StoreError> {
+        self.put_plain(item::record_item(keys::consents_pulled(), pulled)?).await
     }
 
     /// Every tenant's sync status, by tenant (the planner reads them all: one small item each).

@@ -22,12 +22,16 @@ pub struct SyncConfig {
     pub schedule: Duration,
     /// The upstream budget's rate (calls per budget minute), for planning reconciliation.
     pub budget_per_minute: u32,
+    /// How long the budget's minute is (`BACKEND_MINUTE_MS`: the emulator's time scale).
+    pub budget_minute: Duration,
+    /// A consent list longer than a page is pulled at most this often.
+    pub consent_interval: Duration,
 }
 
 impl SyncConfig {
     /// Defaults, with `SYNC_POLL_ROUNDS`, `SYNC_POLL_PAUSE_MS`, `SYNC_MAX_NUMBERS`,
     /// `SYNC_REPORT_TTL_DAYS`, `SYNC_LEASE_SECS`, `SYNC_STOP_MARGIN_MS`, `RECONCILE_INTERVAL_SECS`,
-    /// `SYNC_SCHEDULE_SECS` and `BACKEND_RATE_PER_MINUTE` taken from the environment when set.
+    /// `SYNC_SCHEDULE_SECS`, `CONSENT_PULL_INTERVAL_SECS`, `BACKEND_RATE_PER_MINUTE` and `BACKEND_MINUTE_MS` taken from the environment when set.
     pub fn from_env() -> Self {
         let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<u64>().ok());
         let mut c = SyncConfig::default();
@@ -58,6 +62,12 @@ impl SyncConfig {
         if let Some(v) = env("BACKEND_RATE_PER_MINUTE") {
             c.budget_per_minute = v.clamp(1, u64::from(u32::MAX)) as u32;
         }
+        if let Some(v) = env("CONSENT_PULL_INTERVAL_SECS") {
+            c.consent_interval = Duration::from_secs(v);
+        }
+        if let Some(v) = env("BACKEND_MINUTE_MS") {
+            c.budget_minute = Duration::from_millis(v.max(1));
+        }
         c
     }
 }
@@ -74,6 +84,8 @@ impl Default for SyncConfig {
             reconcile_interval: Duration::from_secs(24 * 3600),
             schedule: Duration::from_secs(5 * 60),
             budget_per_minute: 90,
+            budget_minute: Duration::from_secs(60),
+            consent_interval: Duration::from_secs(15 * 60),
         }
     }
 }

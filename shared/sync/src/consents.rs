@@ -6,17 +6,32 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use switchboard_backend::{BackendError, Consent, RelationshipUpdate};
 use switchboard_domain::rfi::{ConsentStatus, RelationshipStatus, RequestForInformation};
 use switchboard_domain::{Account, ProvisioningStatus};
-use switchboard_store::{StoreError, Stored};
+use switchboard_store::{now_ms, ConsentsPulled, StoreError, Stored};
+
+/// Consents a backend lists on one page (its lists' page size).
+const ONE_PAGE: usize = 100;
 
 use crate::{err_detail, Drift, DriftKind, Run};
 
 impl Run<'_> {
+    /// Whether this plan pulls the consents. A pull that fits on one page goes every plan; a
+    /// longer one (at 5,000 tenants it is 50 calls) at most every `consent_interval`, or sooner
+    /// when an account waits for its status from it. Between pulls the plan knows no consent,
+    /// and nothing is concluded from one.
+    pub(crate) async fn consents_due(&self) -> Result<bool, StoreError> {
+        let Some(last) = self.repo.consents_pulled().await? else { return Ok(true) };
+        Ok(last.consents <= ONE_PAGE
+            || now_ms().saturating_sub(last.at_ms) >= self.cfg.consent_interval.as_millis() as u64
+            || !self.repo.pending_accounts(1).await?.is_empty())
+    }
+
     /// Consents → requests for information. `None` when the pull failed: nothing may then be
     /// concluded from a consent's absence.
     pub(crate) async fn pull_consents(
         &mut self,
         by_tenant: &HashMap<String, &Stored<Account>>,
     ) -> Result<Option<BTreeMap<String, Consent>>, StoreError> {
+        let started_ms = now_ms();
         let consents = match self.backend.list_consents().await {
             Ok(c) => c,
             Err(e) => {
@@ -25,14 +40,22 @@ impl Run<'_> {
             }
         };
         self.pulled.consents = consents.len();
+        // Ours, all at once (a page of 500 a read, not a read a consent).
+        let mut ours: BTreeMap<String, Stored<RequestForInformation>> = BTreeMap::new();
+        let mut start = None;
+        loop {
+            let req = switchboard_store::PageRequest { page_size: 500, start, ..Default::default() };
+            let page = self.repo.list_rfis(&req).await?;
+            ours.extend(page.items.into_iter().map(|r| (r.value.tenant_id.clone(), r)));
+            match page.next {
+                Some(n) => start = Some(n),
+                None => break,
+            }
+        }
         let mut seen = HashSet::new();
         for c in &consents {
             seen.insert(c.tenant_id.clone());
-            let existing = match self.repo.get_rfi(&c.tenant_id).await {
-                Ok(s) => Some(s),
-                Err(StoreError::NotFound(_)) => None,
-                Err(e) => return Err(e),
-            };
+            let existing = ours.get(&c.tenant_id);
             let mut rfi = existing.as_ref().map(|s| s.value.clone()).unwrap_or_else(|| RequestForInformation {
                 tenant_id: c.tenant_id.clone(),
                 id: None,
@@ -91,34 +114,24 @@ impl Run<'_> {
             }
             if existing.is_none() || rfi != before {
                 // Changed meanwhile by the API: its change is pending and goes next run.
-                let _ = self.repo.put_rfi_if(&rfi, existing.as_ref(), "sync.consent").await?;
+                let _ = self.repo.put_rfi_if(&rfi, existing, "sync.consent").await?;
             }
         }
         let all: BTreeMap<String, Consent> = consents.into_iter().map(|c| (c.tenant_id.clone(), c)).collect();
         // Only a complete pull may say a consent is gone, and even then it is reported, not deleted.
-        let mut start = None;
-        loop {
-            let page = self
-                .repo
-                .list_rfis(&switchboard_store::PageRequest { page_size: 500, start, ..Default::default() })
-                .await?;
-            for r in &page.items {
-                if !seen.contains(&r.value.tenant_id) && r.value.status != Some(ConsentStatus::Removed) {
-                    self.drift.push(Drift {
-                        kind: DriftKind::ConsentMissing,
-                        tenant_id: r.value.tenant_id.clone(),
-                        account_name: r.value.account_name.clone(),
-                        telephone_number: None,
-                        civic_address_id: None,
-                        detail: "the backend no longer lists this consent".into(),
-                    });
-                }
-            }
-            match page.next {
-                Some(n) => start = Some(n),
-                None => break,
+        for r in ours.values() {
+            if !seen.contains(&r.value.tenant_id) && r.value.status != Some(ConsentStatus::Removed) {
+                self.drift.push(Drift {
+                    kind: DriftKind::ConsentMissing,
+                    tenant_id: r.value.tenant_id.clone(),
+                    account_name: r.value.account_name.clone(),
+                    telephone_number: None,
+                    civic_address_id: None,
+                    detail: "the backend no longer lists this consent".into(),
+                });
             }
         }
+        self.repo.set_consents_pulled(&ConsentsPulled { at_ms: started_ms, consents: all.len() }).await?;
         Ok(Some(all))
     }
 

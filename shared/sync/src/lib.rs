@@ -216,7 +216,7 @@ impl<'a> Run<'a> {
         if self.out_of_time() {
             return Ok(());
         }
-        let consents = self.pull_consents(&by_tenant).await?;
+        let consents = if self.consents_due().await? { self.pull_consents(&by_tenant).await? } else { None };
         if self.out_of_time() {
             return Ok(());
         }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use switchboard_backend::Consent;
 use switchboard_domain::rfi::ConsentStatus;
 use switchboard_domain::Account;
-use switchboard_store::{now_ms, StoreError, Stored};
+use switchboard_store::{now_ms, StoreError, Stored, TenantSync};
 
 use crate::report::Planned;
 use crate::{Run, MAX_PER_ORDER};
@@ -33,9 +33,13 @@ pub struct TenantJob {
     /// It has pending numbers or releases to send.
     #[serde(default)]
     pub push: bool,
-    /// Compare it with the backend (due, brought forward, or an account's own status pending).
+    /// Compare it with the backend (due, or brought forward).
     #[serde(default)]
     pub reconcile: bool,
+    /// An account of it waits for its own status from the consent (every job sets its
+    /// accounts' status when the plan knew the consent; this one has nothing else to do).
+    #[serde(default)]
+    pub settle: bool,
     pub consent: ConsentSeen,
     /// When it was planned (a job SQS delivers late is read with that in mind; one without it,
     /// from before it was recorded, reads as late).
@@ -64,9 +68,14 @@ impl TenantJob {
             poll: false,
             push: false,
             reconcile: false,
+            settle: false,
             consent: ConsentSeen::Unknown,
             planned_ms: now_ms(),
         }
+    }
+
+    fn has_work(&self) -> bool {
+        self.poll || self.push || self.reconcile || self.settle
     }
 }
 
@@ -85,9 +94,8 @@ pub(crate) fn unit_of(account: &Account) -> String {
     account.service_details.teams_tenant_id.clone().unwrap_or_else(|| format!("account:{}", account.name))
 }
 
-/// Upstream calls one reconciliation of a tenant takes: its civic addresses and its numbers,
-/// a page of 100 at a time.
-fn reconcile_calls(accounts: &[&Account]) -> u64 {
+/// The numbers the backend holds (or will) for these accounts, from their counters.
+fn synced_numbers(accounts: &[&Account]) -> u64 {
     let numbers: i64 = accounts
         .iter()
         .map(|a| {
@@ -97,7 +105,27 @@ fn reconcile_calls(accounts: &[&Account]) -> u64 {
             count(sd.teams_operator_connect.as_ref()) + count(sd.teams_phone_mobile.as_ref())
         })
         .sum();
-    1 + (numbers.max(1) as u64).div_ceil(MAX_PER_ORDER as u64)
+    numbers.max(0) as u64
+}
+
+/// Upstream calls one reconciliation of a tenant takes: its civic addresses and its numbers,
+/// a page of 100 at a time.
+fn reconcile_calls(accounts: &[&Account]) -> u64 {
+    1 + synced_numbers(accounts).max(1).div_ceil(MAX_PER_ORDER as u64)
+}
+
+/// Upstream calls a job is expected to make: a poll per open order (one, unknown how many), an
+/// upload and its poll per 100 numbers of a push (as many as a run takes, at most; a tenant
+/// with one change costs 2), and its reconciliation, up to a run's budget.
+fn job_calls(job: &TenantJob, accounts: &[&Account], max_numbers: usize, cap: u64) -> u64 {
+    let poll = u64::from(job.poll);
+    let push = if job.push {
+        2 * synced_numbers(accounts).clamp(1, max_numbers.max(1) as u64).div_ceil(MAX_PER_ORDER as u64)
+    } else {
+        0
+    };
+    let reconcile = if job.reconcile { reconcile_calls(accounts).min(cap) } else { 0 };
+    poll + push + reconcile
 }
 
 impl Run<'_> {
@@ -123,6 +151,7 @@ impl Run<'_> {
                 poll: false,
                 push: false,
                 reconcile: false,
+                settle: false,
                 consent: match (consents, &a.value.service_details.teams_tenant_id) {
                     (None, _) => ConsentSeen::Unknown,
                     (Some(c), Some(t)) => c.get(t).map_or(ConsentSeen::Absent, |c| ConsentSeen::Given(c.status)),
@@ -148,11 +177,14 @@ impl Run<'_> {
         }
         for name in self.repo.pending_accounts(MAX_UNITS).await? {
             if let Some(job) = by_name.get(name.as_str()).and_then(|a| jobs.get_mut(&unit_of(a))) {
-                job.reconcile = true;
+                job.settle = true;
             }
         }
-        let rank = self.plan_reconciliation(&mut jobs, &by_name, &mut planned).await?;
-        let mut jobs: Vec<TenantJob> = jobs.into_values().filter(|j| j.poll || j.push || j.reconcile).collect();
+        let status: HashMap<String, TenantSync> =
+            self.repo.all_tenant_syncs().await?.into_iter().map(|s| (s.tenant_id.clone(), s)).collect();
+        let rank = self.plan_reconciliation(&mut jobs, &by_name, &status, &mut planned);
+        let mut jobs: Vec<TenantJob> = jobs.into_values().filter(TenantJob::has_work).collect();
+        planned.held_back = self.within_budget(&mut jobs, &by_name, &status);
         // Reconciliations in the order chosen (longest waiting first), so a run that stops early
         // leaves those that waited least.
         jobs.sort_by_key(|j| j.tenant_id.as_ref().and_then(|t| rank.get(t)).copied().unwrap_or(usize::MAX));
@@ -164,18 +196,54 @@ impl Run<'_> {
         Ok(jobs)
     }
 
-    async fn plan_reconciliation(
+    /// The budget one schedule interval holds.
+    fn schedule_budget(&self) -> u64 {
+        let rate = u64::from(self.cfg.budget_per_minute.max(1));
+        let schedule_ms = self.cfg.schedule.as_millis().max(1) as u64;
+        let minute_ms = (self.cfg.budget_minute.as_millis() as u64).max(1);
+        rate * schedule_ms.div_ceil(minute_ms)
+    }
+
+    /// Keeps the jobs that the budget of one schedule interval can pay for; the rest wait for
+    /// the next plan (sent now, they would only queue behind these, be sent again, and reach a
+    /// worker late). As the budget is spent: polls always go, then pushes, then
+    /// reconciliations, each the units worked least recently first. Returns how many wait.
+    fn within_budget(
+        &self,
+        jobs: &mut Vec<TenantJob>,
+        by_name: &HashMap<&str, &Account>,
+        status: &HashMap<String, TenantSync>,
+    ) -> usize {
+        let cap = self.schedule_budget();
+        let last_run = |j: &TenantJob| j.tenant_id.as_ref().and_then(|t| status.get(t)).and_then(|s| s.last_run_ms);
+        jobs.sort_by_key(|j| (!j.poll, !j.push, last_run(j).unwrap_or(0)));
+        let before = jobs.len();
+        let mut spent = 0;
+        jobs.retain(|j| {
+            let accounts: Vec<&Account> = j.accounts.iter().filter_map(|a| by_name.get(a.as_str()).copied()).collect();
+            let calls = job_calls(j, &accounts, self.cfg.max_numbers_per_run, cap);
+            let keep = j.poll || spent == 0 || spent + calls <= cap;
+            if keep {
+                spent += calls;
+            }
+            keep
+        });
+        before - jobs.len()
+    }
+
+    fn plan_reconciliation(
         &mut self,
         jobs: &mut BTreeMap<String, TenantJob>,
         by_name: &HashMap<&str, &Account>,
+        status: &HashMap<String, TenantSync>,
         planned: &mut Planned,
-    ) -> Result<HashMap<String, usize>, StoreError> {
-        let status: HashMap<String, switchboard_store::TenantSync> =
-            self.repo.all_tenant_syncs().await?.into_iter().map(|s| (s.tenant_id.clone(), s)).collect();
+    ) -> HashMap<String, usize> {
         // A consent that changed in this run's pull brings its tenant's reconciliation forward.
         let consent_changed: HashSet<&str> = self.drift.iter().map(|d| d.tenant_id.as_str()).collect();
-        // Syncing tenants, with what one reconciliation of each costs.
-        let mut tenants: Vec<(bool, u64, u64, String, u64)> = Vec::new();
+        // Syncing tenants, with what one reconciliation of each costs, and whether it waits: a
+        // tenant never compared yet whose own numbers are still going up (its first load)
+        // is compared when they are there, not against a list half filled.
+        let mut tenants: Vec<(bool, u64, u64, String, u64, bool)> = Vec::new();
         for job in jobs.values() {
             let Some(tenant) = &job.tenant_id else { continue };
             let accounts: Vec<&Account> =
@@ -188,7 +256,8 @@ impl Run<'_> {
             let last = s.and_then(|s| s.last_reconciled_ms).unwrap_or(0);
             // A tenant whose last try failed goes behind those not tried since.
             let turn = last.max(s.and_then(|s| s.last_reconcile_attempt_ms).unwrap_or(0));
-            tenants.push((!soon, turn, last, tenant.clone(), reconcile_calls(&accounts)));
+            let waits = last == 0 && (job.push || job.poll) && !consent_changed.contains(tenant.as_str());
+            tenants.push((!soon, turn, last, tenant.clone(), reconcile_calls(&accounts), waits));
         }
         tenants.sort();
         planned.tenants_syncing = tenants.len();
@@ -197,17 +266,17 @@ impl Run<'_> {
         planned.full_cycle_calls = tenants.iter().map(|t| t.4).sum();
         let rate = u64::from(self.cfg.budget_per_minute.max(1));
         planned.full_cycle_minutes = planned.full_cycle_calls as f64 / rate as f64;
+        let cap = self.schedule_budget();
         let schedule_ms = self.cfg.schedule.as_millis().max(1) as u64;
         let interval_ms = (self.cfg.reconcile_interval.as_millis() as u64).max(schedule_ms);
         // The share of the estate one plan takes to spread it over the interval (rounded down: a
         // small estate is reconciled as tenants fall due).
         let quota = (tenants.len() as u64 * schedule_ms / interval_ms) as usize;
         let overdue_before = now_ms().saturating_sub(interval_ms);
-        let cap = rate * schedule_ms.div_ceil(60_000);
         let mut spent = 0;
         let mut rank = HashMap::new();
-        for (i, (not_soon, _, last, tenant, calls)) in tenants.into_iter().enumerate() {
-            if !(!not_soon || last < overdue_before || i < quota) {
+        for (i, (not_soon, _, last, tenant, calls, waits)) in tenants.into_iter().enumerate() {
+            if waits || !(!not_soon || last < overdue_before || i < quota) {
                 continue;
             }
             // A reconciliation spends at most one run's budget (it carries on in the next).
@@ -221,6 +290,6 @@ impl Run<'_> {
             }
             rank.insert(tenant, i);
         }
-        Ok(rank)
+        rank
     }
 }

@@ -45,23 +45,33 @@ fn page_is_sound(
     Ok(())
 }
 
+/// Whether an account's numbers go to the backend (so they are compared with its list).
+fn sends_numbers(account: &Account) -> bool {
+    account.service_details.syncs() && account.service_details.teams_tenant_id.is_some()
+}
+
 impl Run<'_> {
-    /// Reconciles a job's tenant: each account's status from the consent, the tenant's civic
-    /// addresses, then its numbers page by page against ours in the same range, carrying on
-    /// from where the last run stopped. It counts as done (the tenant's `lastReconciledMs`)
-    /// when the last page is compared and every call it needed succeeded.
-    pub(crate) async fn reconcile_job(&mut self, job: usize) -> Result<(), StoreError> {
+    /// Each account of a job its own status from the consent the plan saw (no upstream call;
+    /// nothing is set when the plan knew no consent). Done for every job before its pushes.
+    pub(crate) async fn settle_accounts(&mut self, job: usize) -> Result<(), StoreError> {
         let accounts = self.jobs[job].accounts.clone();
         let consent = self.jobs[job].job.consent.status();
+        for account in &accounts {
+            self.account_status(account, consent).await?;
+        }
+        Ok(())
+    }
+
+    /// Reconciles a job's tenant: its civic addresses, then its numbers page by page against
+    /// ours in the same range, carrying on from where the last run stopped. It counts as done
+    /// (the tenant's `lastReconciledMs`) when the last page is compared and every call it
+    /// needed succeeded.
+    pub(crate) async fn reconcile_job(&mut self, job: usize) -> Result<(), StoreError> {
         let errors_before = self.jobs[job].errors.len();
         self.jobs[job].reconcile_tried = true;
-        let mut syncing = Vec::new();
-        for account in &accounts {
-            if self.account_status(account, consent).await? {
-                syncing.push(account.clone());
-            }
-            self.pulled.accounts_reconciled += 1;
-        }
+        self.pulled.accounts_reconciled += self.jobs[job].accounts.len();
+        let syncing: Vec<Stored<Account>> =
+            self.jobs[job].accounts.iter().filter(|a| sends_numbers(&a.value)).cloned().collect();
         let complete = match (syncing.first(), self.jobs[job].job.tenant_id.clone()) {
             (Some(first), Some(tenant)) => {
                 self.mirror_addresses(&tenant, &first.value.name).await?;
@@ -81,13 +91,12 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// One account's own status from its consent. Returns whether its numbers go to the
-    /// backend (so they are compared).
+    /// One account's own status from its consent, when the consent is known.
     async fn account_status(
         &mut self,
         stored: &Stored<Account>,
         consent: Option<Option<ConsentStatus>>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<(), StoreError> {
         let account = &stored.value;
         let sd = &account.service_details;
         if !sd.syncs() {
@@ -95,12 +104,11 @@ impl Run<'_> {
             if account.service_provisioning_status == Some(ProvisioningStatus::Pending) {
                 self.repo.set_account_sync(&account.name, &stored.etag, None, &[]).await?;
             }
-            return Ok(false);
+            return Ok(());
         }
         let Some(tenant) = sd.teams_tenant_id.clone() else {
             let errs = [err_detail("NoTeamsTenant", "the account syncs Teams services but has no teamsTenantId")];
-            self.set_account(stored, ProvisioningStatus::Failed, &errs).await?;
-            return Ok(false);
+            return self.set_account(stored, ProvisioningStatus::Failed, &errs).await;
         };
         if let Some(consent) = consent {
             let (status, errs) = match consent {
@@ -120,7 +128,7 @@ impl Run<'_> {
             };
             self.set_account(stored, status, &errs).await?;
         }
-        Ok(true)
+        Ok(())
     }
 
     async fn mirror_addresses(&mut self, tenant: &str, account: &str) -> Result<(), StoreError> {

@@ -89,6 +89,8 @@ pub struct Planned {
     pub tenants_syncing: usize,
     /// Jobs handed to workers (0: worked in this run).
     pub sent: usize,
+    /// Units with work that wait for the next plan: this one's budget is spoken for.
+    pub held_back: usize,
     /// Upstream calls one reconciliation of every syncing tenant takes (from the accounts'
     /// number counts), and how long that is at the budget's rate, in the budget's minutes.
     pub full_cycle_calls: u64,
