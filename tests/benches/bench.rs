@@ -4,7 +4,8 @@
 //! over HTTP and through the portal, vs raw BatchWriteItem), `get` (b: GET of a number through
 //! the handler vs a raw GetItem, p50/p99), `sync` (d: a sync of 100,000 numbers against the
 //! emulator), `coldstart` (c: each release binary's cold start vs a bare `lambda_runtime` one,
-//! its size and peak memory). No argument: all of them. Each rewrites its own section of BENCHMARKS.md.
+//! its size and peak memory), `scale` (e: a million numbers across five thousand tenants, fanned out,
+//! against the emulator's limit on a scaled clock). No argument: all of them. Each rewrites its own section of BENCHMARKS.md.
 
 use std::time::{Duration, Instant};
 
@@ -18,6 +19,9 @@ use switchboard_tests::browser::Browser;
 use switchboard_tests::e2e::Gateway;
 use switchboard_tests::flow::{Flow, TENANT};
 use switchboard_tests::{csv_rows, full_account_body, token, Stack, ADMIN};
+
+#[path = "bench/scale.rs"]
+mod scale;
 
 const ROWS: u64 = 10_000;
 const ROUNDS: usize = 3;
@@ -297,6 +301,7 @@ mod runtime_api {
         pub event: String,
         pub answered: Option<Instant>,
         pub served: bool,
+        pub deadline_ms: u64,
     }
 
     pub type Handle = Arc<Mutex<Shared>>;
@@ -306,16 +311,16 @@ mod runtime_api {
             let mut g = s.lock().unwrap();
             let first = !g.served;
             g.served = true;
-            first.then(|| g.event.clone())
+            first.then(|| (g.event.clone(), g.deadline_ms))
         };
-        let Some(event) = first else {
+        let Some((event, deadline_ms)) = first else {
             // One invocation per process: park the next poll until the process is killed.
             std::future::pending::<()>().await;
             unreachable!()
         };
         let mut h = HeaderMap::new();
         h.insert("lambda-runtime-aws-request-id", "bench-1".parse().unwrap());
-        h.insert("lambda-runtime-deadline-ms", (u64::MAX / 2).to_string().parse().unwrap());
+        h.insert("lambda-runtime-deadline-ms", deadline_ms.to_string().parse().unwrap());
         h.insert(
             "lambda-runtime-invoked-function-arn",
             "arn:aws:lambda:us-east-1:000000000000:function:bench".parse().unwrap(),
@@ -330,7 +335,12 @@ mod runtime_api {
     }
 
     pub async fn start(event: String) -> (String, Handle) {
-        let state: Handle = Arc::new(Mutex::new(Shared { event, ..Default::default() }));
+        start_with_deadline(event, u64::MAX / 2).await
+    }
+
+    /// As `start`, the invocation's deadline `deadline_ms` (since the epoch).
+    pub async fn start_with_deadline(event: String, deadline_ms: u64) -> (String, Handle) {
+        let state: Handle = Arc::new(Mutex::new(Shared { event, deadline_ms, ..Default::default() }));
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
             .route("/2018-06-01/runtime/invocation/{id}/response", post(response))
@@ -535,6 +545,7 @@ async fn main() {
         ("get", "## (b) GET of one number"),
         ("coldstart", "## (c) Cold start, binary size, peak memory"),
         ("sync", "## (d) Sync of 100,000 numbers"),
+        ("scale", "## (e) Operator scale"),
     ] {
         if !run(name) {
             continue;
@@ -543,7 +554,8 @@ async fn main() {
             "import" => bench_import().await,
             "get" => bench_get().await,
             "coldstart" => bench_coldstart().await,
-            _ => bench_sync().await,
+            "sync" => bench_sync().await,
+            _ => scale::bench_scale().await,
         };
         println!("{section}");
         let doc = std::fs::read_to_string(&path).unwrap_or_else(|_| "# Benchmarks\n".into());

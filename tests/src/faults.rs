@@ -64,6 +64,9 @@ struct ProxyState {
     rng: Option<fastrand::Rng>,
     injected: usize,
     passed: usize,
+    /// Asks the engine for each request's consumed capacity and adds it up (read, write units).
+    metering: bool,
+    units: (f64, f64),
 }
 
 type Shared = Arc<Mutex<ProxyState>>;
@@ -118,6 +121,18 @@ impl FaultProxy {
         }
     }
 
+    /// Adds up the capacity every request consumes, as DynamoDB bills it (`capacity`).
+    pub fn meter(&self) {
+        if let Ok(mut s) = self.state.lock() {
+            s.metering = true;
+        }
+    }
+
+    /// (read, write) capacity units consumed since `meter`.
+    pub fn capacity(&self) -> (f64, f64) {
+        self.state.lock().map(|s| s.units).unwrap_or_default()
+    }
+
     /// (failed, passed) requests so far.
     pub fn counts(&self) -> (usize, usize) {
         self.state.lock().map(|s| (s.injected, s.passed)).unwrap_or_default()
@@ -132,7 +147,7 @@ async fn forward(State(t): State<Arc<Target>>, headers: HeaderMap, body: Bytes) 
         .unwrap_or("")
         .to_string();
     let mut held = None;
-    let fail = {
+    let (fail, metering) = {
         let Ok(mut s) = t.state.lock() else { return StatusCode::INTERNAL_SERVER_ERROR.into_response() };
         if let Some(h) = s.hold.as_mut().filter(|h| (h.matcher)(&op, &body)) {
             h.seen += 1;
@@ -157,7 +172,7 @@ async fn forward(State(t): State<Arc<Target>>, headers: HeaderMap, body: Bytes) 
         } else {
             s.passed += 1;
         }
-        fail.then_some(s.faults.server_errors)
+        (fail.then_some(s.faults.server_errors), s.metering)
     };
     if let Some(release) = held {
         release.notified().await;
@@ -180,6 +195,7 @@ async fn forward(State(t): State<Arc<Target>>, headers: HeaderMap, body: Bytes) 
         )
             .into_response();
     }
+    let body = if metering { with_capacity_asked(&body) } else { body };
     let mut req = t.http.post(&t.engine).body(body);
     for (k, v) in headers.iter() {
         if k != "host" && k != "content-length" {
@@ -196,8 +212,38 @@ async fn forward(State(t): State<Arc<Target>>, headers: HeaderMap, body: Bytes) 
                 .unwrap_or("application/x-amz-json-1.0")
                 .to_string();
             let bytes = resp.bytes().await.unwrap_or_default();
+            if metering {
+                let units = consumed(&bytes);
+                if let Ok(mut s) = t.state.lock() {
+                    match op.as_str() {
+                        "GetItem" | "BatchGetItem" | "Query" | "Scan" | "TransactGetItems" => s.units.0 += units,
+                        _ => s.units.1 += units,
+                    }
+                }
+            }
             (status, [("content-type", ct)], bytes).into_response()
         }
         Err(e) => (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+    }
+}
+
+/// The request with `ReturnConsumedCapacity: TOTAL` (the engine answers with what it consumed).
+fn with_capacity_asked(body: &Bytes) -> Bytes {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Object(mut m)) => {
+            m.insert("ReturnConsumedCapacity".into(), "TOTAL".into());
+            Bytes::from(serde_json::Value::Object(m).to_string())
+        }
+        _ => body.clone(),
+    }
+}
+
+/// The capacity units an answer says were consumed (one table, or a list for batches).
+fn consumed(answer: &[u8]) -> f64 {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(answer) else { return 0.0 };
+    let units = |c: &serde_json::Value| c["CapacityUnits"].as_f64().unwrap_or(0.0);
+    match &v["ConsumedCapacity"] {
+        serde_json::Value::Array(list) => list.iter().map(units).sum(),
+        c => units(c),
     }
 }
