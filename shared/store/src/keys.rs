@@ -16,7 +16,7 @@
 //! | Upgrade step done   | `SYNC#UPGRADE`    | `<step>`              | –             | –          | –      | –        |
 //! | Tenant sync status  | `TENANT#<tenant>` | `SYNC`                | `SYNCTENANTS` | `<tenant>` | –      | –        |
 //! | Upstream budget     | `BUDGET#UPSTREAM` | `B`                   | –             | –          | –      | –        |
-//! | Last consent pull   | `SYNC#CONSENTS`   | `P`                   | –             | –          | –      | –        |
+//! | Planner state       | `SYNC#PLANNER`    | `P`                   | –             | –          | –      | –        |
 //! | Audit event         | `AUDIT#<yyyy-mm-dd>` | `<ms>#<id>`        | `AUDITA#<account>` / `AUDITT#<tenant>` | `<ms>#<id>` | `AUDITBY#<actor>` | `<ms>#<id>` |
 //! | Repeatable request  | `REQ#<caller>#<id>` | `Q`                 | –             | –          | –      | –        |
 //! | CSV import (live)   | `IMPORT#<name>`   | `I`                   | –             | –          | –      | –        |
@@ -63,12 +63,12 @@
 //! | sync: one planner at a time      | conditional put of `SYNC#LEASE` (free, expired, or ours)                |
 //! | sync: one worker per tenant      | conditional put of `SYNC#LEASE#<tenant>` (free, expired, or ours)       |
 //! | sync: an account's pending numbers | Query GSI3 `PENDING#<shard>` `begins_with(GSI3SK, N#<account>#)` for each shard, merged, then BatchGetItem |
-//! | sync: accounts with pending numbers | the merged pending Query, one account at a time: after an account's first key it goes on past `N#<account>#\u{10ffff}` |
+//! | sync: accounts with pending numbers | the merged pending Query, one account at a time: after an account's first key it goes on past `N#<account>#\u{10ffff}`; from the planner's cursor, as many as a plan can send |
 //! | sync: a tenant's open orders, releases | Query `ORDERS` / `RELEASES` `begins_with(SK, <tenant>#)` |
 //! | sync: tenants with open orders, releases | Query `ORDERS` / `RELEASES`, one tenant at a time: after a tenant's first item it goes on past `<tenant>#\u{10ffff}` |
 //! | sync: tenants' status            | GetItem / PutItem `TENANT#<tenant>`/`SYNC`; all of them: Query GSI1 `SYNCTENANTS` |
 //! | sync: reshard old entries        | Query GSI2 `NUMS` / GSI3 `PENDING` (≤1,000 a run), UpdateItem each to its shard if still unsharded |
-//! | sync: is a consent pull due      | GetItem / PutItem `SYNC#CONSENTS`/`P`                                   |
+//! | sync: planner's state (consent pull, push cursor) | GetItem / PutItem `SYNC#PLANNER`/`P`                   |
 //! | upstream budget: book a call     | GetItem `BUDGET#UPSTREAM` (consistent), conditional put of its next `tat` (GCRA) |
 //! | sync: number results             | BatchGetItem of the numbers, then per account TransactWriteItems of ≤98 puts conditional on each tag + one audit event (cancelled: one by one) |
 //! | journaled write (batch, import)  | put the head (`IMPORT#<name>`/`W#<id>` for a batch; conditional `IMPORT#<name>`/`I` for an import: one per account); TransactWriteItems of 97 puts or 48 deletes (+ releases) + counter update + journal item holding their previous items + event; delete the head to commit; roll back from the journal on any failure |
@@ -226,9 +226,9 @@ pub fn upgrade_done(step: &str) -> Key {
     HashMap::from([(PK.into(), s("SYNC#UPGRADE")), (SK.into(), s(step))])
 }
 
-/// When the planner last pulled the consents, and how many there were.
-pub fn consents_pulled() -> Key {
-    HashMap::from([(PK.into(), s("SYNC#CONSENTS")), (SK.into(), s("P"))])
+/// What the planner keeps between plans: its last consent pull, its push cursor.
+pub fn planner_state() -> Key {
+    HashMap::from([(PK.into(), s("SYNC#PLANNER")), (SK.into(), s("P"))])
 }
 
 pub fn lease() -> Key {

@@ -33,7 +33,7 @@ pub use imports::{ImportOutcome, IMPORT_LEASE};
 pub use paging::{AuditScope, Listing, Page, PageRequest};
 pub use repeatability::{Claim, StoredResponse, REPEATABILITY_WINDOW_SECS};
 pub use syncstate::*;
-pub use work::{ConsentsPulled, TenantSync};
+pub use work::{pending_cursor_past, PlannerState, TenantSync};
 
 use aws_sdk_dynamodb::Client;
 use switchboard_domain::audit::AuditContext;

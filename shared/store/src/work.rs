@@ -16,12 +16,24 @@ use crate::paging::{token_after, Listing, PageRequest};
 use crate::syncstate::{OpenOrder, PendingRelease};
 use crate::{item, Repository, Stored};
 
-/// The planner's last complete consent pull: when, and how many consents it listed.
+/// The pending-queue cursor just past an account's numbers: where a scan that has given that
+/// account goes on.
+pub fn pending_cursor_past(account: &str) -> String {
+    format!("{}\u{10ffff}", Queue::account_numbers_prefix(account))
+}
+
+/// What the planner keeps between plans (only the planner holding the lease writes it).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct ConsentsPulled {
-    pub at_ms: u64,
+pub struct PlannerState {
+    /// Its last complete consent pull (0: none yet), and how many consents it listed.
+    #[serde(default)]
+    pub consents_at_ms: u64,
+    #[serde(default)]
     pub consents: usize,
+    /// Where its next look for accounts with pending numbers starts (a queue cursor).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub push_after: Option<String>,
 }
 
 /// A tenant's sync status, written by the worker that last worked it.
@@ -87,21 +99,33 @@ impl Repository {
     /// Up to `limit` accounts that have pending numbers, in name order. It reads one queue entry
     /// per account, then skips past the rest of that account's, so a big account costs no more
     /// than a small one.
-    pub async fn accounts_with_pending_numbers(&self, limit: usize) -> Result<Vec<String>, StoreError> {
+    /// Up to `limit` accounts with pending numbers, in name order from the cursor `after` (a
+    /// queue sort key; `None`: from the first), going round to the first when the end comes
+    /// first; and the cursor past the last one returned. The planner keeps the cursor, so that
+    /// each plan reads only as many accounts as it can send, and all of them get their turn.
+    pub async fn accounts_with_pending_numbers(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
         let prefix = Queue::Numbers.prefix();
         let listing = Listing::Pending(prefix.into());
-        self.distinct_units(
-            &listing,
-            GSI3SK,
-            limit,
-            |sk| {
-                let rest = sk.strip_prefix(prefix)?;
-                // `N#<account>#<e164>`: an account name may hold `#`, the number never does.
-                rest.rsplit_once('#').map(|(account, _)| account.to_string())
-            },
-            |account| format!("{}\u{10ffff}", Queue::account_numbers_prefix(account)),
-        )
-        .await
+        let unit_of = |sk: &str| {
+            let rest = sk.strip_prefix(prefix)?;
+            // `N#<account>#<e164>`: an account name may hold `#`, the number never does.
+            rest.rsplit_once('#').map(|(account, _)| account.to_string())
+        };
+        let mut accounts = self.distinct_units(&listing, GSI3SK, after, limit, unit_of, pending_cursor_past).await?;
+        if accounts.len() < limit && after.is_some() {
+            let more = self.distinct_units(&listing, GSI3SK, None, limit, unit_of, pending_cursor_past).await?;
+            for a in more {
+                if accounts.len() == limit || accounts.contains(&a) {
+                    break;
+                }
+                accounts.push(a);
+            }
+        }
+        Ok(accounts)
     }
 
     /// Up to `limit` tenants that have releases to send.
@@ -109,6 +133,7 @@ impl Repository {
         self.distinct_units(
             &Listing::Releases,
             SK,
+            None,
             limit,
             |sk| sk.rsplit_once('#').map(|(tenant, _)| tenant.to_string()),
             |tenant| format!("{}\u{10ffff}", keys::releases_prefix(tenant)),
@@ -116,19 +141,20 @@ impl Repository {
         .await
     }
 
-    /// The distinct units (`unit_of` a sort key) of a listing, skipping past each unit's
-    /// entries (`past` a unit is a sort key after all of them).
+    /// The distinct units (`unit_of` a sort key) of a listing, after the sort key `from` if
+    /// given, skipping past each unit's entries (`past` a unit is a sort key after all of them).
     async fn distinct_units(
         &self,
         listing: &Listing,
         sk_attr: &str,
+        from: Option<&str>,
         limit: usize,
         unit_of: impl Fn(&str) -> Option<String>,
         past: impl Fn(&str) -> String,
     ) -> Result<Vec<String>, StoreError> {
         let mut units: Vec<String> = Vec::new();
-        let mut start = None;
-        let mut after = String::new();
+        let mut start = from.and_then(|f| token_after(listing, f));
+        let mut after = from.unwrap_or_default().to_string();
         while units.len() < limit {
             let req = PageRequest { page_size: SKIP_PAGE, start: start.take(), ..Default::default() };
             let page = self.query_page(listing, &req).await?;
@@ -223,6 +249,7 @@ impl Repository {
         self.distinct_units(
             &Listing::Orders,
             SK,
+            None,
             limit,
             |sk| sk.split_once('#').map(|(tenant, _)| tenant.to_string()),
             |tenant| format!("{}\u{10ffff}", keys::orders_prefix(tenant)),
@@ -241,13 +268,12 @@ impl Repository {
         self.put_plain(item).await
     }
 
-    /// The planner's last complete consent pull, if any.
-    pub async fn consents_pulled(&self) -> Result<Option<ConsentsPulled>, StoreError> {
-        self.get_item(keys::consents_pulled()).await?.map(|i| item::record(&i)).transpose()
+    pub async fn planner_state(&self) -> Result<PlannerState, StoreError> {
+        Ok(self.get_item(keys::planner_state()).await?.map(|i| item::record(&i)).transpose()?.unwrap_or_default())
     }
 
-    pub async fn set_consents_pulled(&self, pulled: &ConsentsPulled) -> Result<(), StoreError> {
-        self.put_plain(item::record_item(keys::consents_pulled(), pulled)?).await
+    pub async fn set_planner_state(&self, state: &PlannerState) -> Result<(), StoreError> {
+        self.put_plain(item::record_item(keys::planner_state(), state)?).await
     }
 
     /// Every tenant's sync status, by tenant (the planner reads them all: one small item each).

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use switchboard_backend::{BackendError, Consent, RelationshipUpdate};
 use switchboard_domain::rfi::{ConsentStatus, RelationshipStatus, RequestForInformation};
 use switchboard_domain::{Account, ProvisioningStatus};
-use switchboard_store::{now_ms, ConsentsPulled, StoreError, Stored};
+use switchboard_store::{now_ms, StoreError, Stored};
 
 /// Consents a backend lists on one page (its lists' page size).
 const ONE_PAGE: usize = 100;
@@ -19,9 +19,10 @@ impl Run<'_> {
     /// when an account waits for its status from it. Between pulls the plan knows no consent,
     /// and nothing is concluded from one.
     pub(crate) async fn consents_due(&self) -> Result<bool, StoreError> {
-        let Some(last) = self.repo.consents_pulled().await? else { return Ok(true) };
-        Ok(last.consents <= ONE_PAGE
-            || now_ms().saturating_sub(last.at_ms) >= self.cfg.consent_interval.as_millis() as u64
+        let last = &self.state;
+        Ok(last.consents_at_ms == 0
+            || last.consents <= ONE_PAGE
+            || now_ms().saturating_sub(last.consents_at_ms) >= self.cfg.consent_interval.as_millis() as u64
             || !self.repo.pending_accounts(1).await?.is_empty())
     }
 
@@ -131,7 +132,7 @@ impl Run<'_> {
                 });
             }
         }
-        self.repo.set_consents_pulled(&ConsentsPulled { at_ms: started_ms, consents: all.len() }).await?;
+        (self.state.consents_at_ms, self.state.consents) = (started_ms, all.len());
         Ok(Some(all))
     }
 

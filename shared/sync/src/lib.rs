@@ -73,6 +73,8 @@ struct Run<'a> {
     /// The jobs being worked, and which of them the current step is for.
     jobs: Vec<JobState>,
     current: Option<usize>,
+    /// The planner's state between plans (read and written by its run only).
+    state: switchboard_store::PlannerState,
 }
 
 fn err_detail(code: &str, message: impl Into<String>) -> ErrorDetail {
@@ -150,6 +152,7 @@ impl<'a> Run<'a> {
             open: Vec::new(),
             jobs: Vec::new(),
             current: None,
+            state: Default::default(),
         }
     }
 
@@ -209,6 +212,8 @@ impl<'a> Run<'a> {
     /// The planner's estate-wide steps, then the plan, worked here or sent to workers.
     async fn planner_steps(&mut self, sender: Option<&dyn JobSender>) -> Result<(), StoreError> {
         self.repo.recover_imports(switchboard_store::IMPORT_LEASE).await?;
+        self.state = self.repo.planner_state().await?;
+        let state_before = self.state.clone();
         let accounts = self.repo.all_accounts().await?;
         let by_tenant: HashMap<String, &Stored<Account>> =
             accounts.iter().filter_map(|a| a.value.service_details.teams_tenant_id.clone().map(|t| (t, a))).collect();
@@ -217,6 +222,7 @@ impl<'a> Run<'a> {
             return Ok(());
         }
         let consents = if self.consents_due().await? { self.pull_consents(&by_tenant).await? } else { None };
+        self.settle_accounts(&accounts, consents.as_ref()).await?;
         if self.out_of_time() {
             return Ok(());
         }
@@ -228,6 +234,9 @@ impl<'a> Run<'a> {
             Err(e) => tracing::warn!(error = %e, "re-sharding old index entries failed; next run goes on"),
         }
         let jobs = self.plan(&accounts, consents.as_ref()).await?;
+        if self.state != state_before {
+            self.repo.set_planner_state(&self.state).await?;
+        }
         match sender {
             None => self.work(jobs).await,
             Some(sender) => {

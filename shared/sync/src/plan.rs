@@ -36,10 +36,6 @@ pub struct TenantJob {
     /// Compare it with the backend (due, or brought forward).
     #[serde(default)]
     pub reconcile: bool,
-    /// An account of it waits for its own status from the consent (every job sets its
-    /// accounts' status when the plan knew the consent; this one has nothing else to do).
-    #[serde(default)]
-    pub settle: bool,
     pub consent: ConsentSeen,
     /// When it was planned (a job SQS delivers late is read with that in mind; one without it,
     /// from before it was recorded, reads as late).
@@ -68,18 +64,26 @@ impl TenantJob {
             poll: false,
             push: false,
             reconcile: false,
-            settle: false,
             consent: ConsentSeen::Unknown,
             planned_ms: now_ms(),
         }
     }
 
     fn has_work(&self) -> bool {
-        self.poll || self.push || self.reconcile || self.settle
+        self.poll || self.push || self.reconcile
     }
 }
 
 impl ConsentSeen {
+    /// What a pull (`None`: none this plan) says of a tenant's consent.
+    pub(crate) fn of(consents: Option<&BTreeMap<String, Consent>>, tenant: Option<&str>) -> ConsentSeen {
+        match (consents, tenant) {
+            (None, _) => ConsentSeen::Unknown,
+            (Some(c), Some(t)) => c.get(t).map_or(ConsentSeen::Absent, |c| ConsentSeen::Given(c.status)),
+            (Some(_), None) => ConsentSeen::Absent,
+        }
+    }
+
     /// What the steps take: `None` when nothing is known.
     pub(crate) fn status(self) -> Option<Option<ConsentStatus>> {
         match self {
@@ -129,8 +133,8 @@ fn job_calls(job: &TenantJob, accounts: &[&Account], max_numbers: usize, cap: u6
 }
 
 impl Run<'_> {
-    /// One job per unit with work: open orders, pending numbers or releases, an account waiting
-    /// for its status, or a reconciliation that is due. Reconciliation goes to the tenants that
+    /// One job per unit with work: open orders, pending numbers or releases, or a
+    /// reconciliation that is due. Reconciliation goes to the tenants that
     /// have waited longest (first a tenant with pushes or errors since its last one, or whose
     /// consent just changed), as many as
     /// spread the estate over `reconcile_interval`, and more while any is overdue, up to what the
@@ -151,12 +155,7 @@ impl Run<'_> {
                 poll: false,
                 push: false,
                 reconcile: false,
-                settle: false,
-                consent: match (consents, &a.value.service_details.teams_tenant_id) {
-                    (None, _) => ConsentSeen::Unknown,
-                    (Some(c), Some(t)) => c.get(t).map_or(ConsentSeen::Absent, |c| ConsentSeen::Given(c.status)),
-                    (Some(_), None) => ConsentSeen::Absent,
-                },
+                consent: ConsentSeen::of(consents, a.value.service_details.teams_tenant_id.as_deref()),
                 planned_ms: now_ms(),
             });
             job.accounts.push(a.value.name.clone());
@@ -167,7 +166,12 @@ impl Run<'_> {
             // An order whose account is gone is still polled, so its numbers settle.
             jobs.entry(tenant.clone()).or_insert_with(|| TenantJob::bare(&tenant)).poll = true;
         }
-        for name in self.repo.accounts_with_pending_numbers(MAX_UNITS).await? {
+        // As many accounts with pending numbers as this plan can send, from where the last plan
+        // stopped (at 5,000 tenants, reading them all took a plan longer than its interval).
+        let push_units = (self.schedule_budget() / 2).clamp(1, MAX_UNITS as u64) as usize;
+        let pushing = self.repo.accounts_with_pending_numbers(self.state.push_after.as_deref(), push_units).await?;
+        let push_order: HashMap<String, usize> = pushing.iter().enumerate().map(|(i, a)| (a.clone(), i)).collect();
+        for name in &pushing {
             if let Some(job) = by_name.get(name.as_str()).and_then(|a| jobs.get_mut(&unit_of(a))) {
                 job.push = true;
             }
@@ -175,16 +179,23 @@ impl Run<'_> {
         for tenant in self.repo.tenants_with_releases(MAX_UNITS).await? {
             jobs.entry(tenant.clone()).or_insert_with(|| TenantJob::bare(&tenant)).push = true;
         }
-        for name in self.repo.pending_accounts(MAX_UNITS).await? {
-            if let Some(job) = by_name.get(name.as_str()).and_then(|a| jobs.get_mut(&unit_of(a))) {
-                job.settle = true;
-            }
-        }
         let status: HashMap<String, TenantSync> =
             self.repo.all_tenant_syncs().await?.into_iter().map(|s| (s.tenant_id.clone(), s)).collect();
         let rank = self.plan_reconciliation(&mut jobs, &by_name, &status, &mut planned);
         let mut jobs: Vec<TenantJob> = jobs.into_values().filter(TenantJob::has_work).collect();
-        planned.held_back = self.within_budget(&mut jobs, &by_name, &status);
+        planned.held_back = self.within_budget(&mut jobs, &by_name, &status, &push_order);
+        // The next plan looks for pending numbers past the last account this one sends.
+        let last_sent = jobs
+            .iter()
+            .filter(|j| j.push)
+            .flat_map(|j| &j.accounts)
+            .filter_map(|a| push_order.get(a).map(|i| (i, a)))
+            .max();
+        match last_sent {
+            Some((_, account)) => self.state.push_after = Some(switchboard_store::pending_cursor_past(account)),
+            None if pushing.is_empty() => self.state.push_after = None,
+            None => {}
+        }
         // Reconciliations in the order chosen (longest waiting first), so a run that stops early
         // leaves those that waited least.
         jobs.sort_by_key(|j| j.tenant_id.as_ref().and_then(|t| rank.get(t)).copied().unwrap_or(usize::MAX));
@@ -206,25 +217,32 @@ impl Run<'_> {
 
     /// Keeps the jobs that the budget of one schedule interval can pay for; the rest wait for
     /// the next plan (sent now, they would only queue behind these, be sent again, and reach a
-    /// worker late). As the budget is spent: polls always go, then pushes, then
-    /// reconciliations, each the units worked least recently first. Returns how many wait.
+    /// worker late). As the budget is spent: polls always go, then pushes in the order they
+    /// were found (`push_order`; once one waits, the rest do, so the next plan goes on from
+    /// there), then reconciliations, the units worked least recently first. Returns how many
+    /// wait.
     fn within_budget(
         &self,
         jobs: &mut Vec<TenantJob>,
         by_name: &HashMap<&str, &Account>,
         status: &HashMap<String, TenantSync>,
+        push_order: &HashMap<String, usize>,
     ) -> usize {
         let cap = self.schedule_budget();
         let last_run = |j: &TenantJob| j.tenant_id.as_ref().and_then(|t| status.get(t)).and_then(|s| s.last_run_ms);
-        jobs.sort_by_key(|j| (!j.poll, !j.push, last_run(j).unwrap_or(0)));
+        let found = |j: &TenantJob| j.accounts.iter().filter_map(|a| push_order.get(a).copied()).min();
+        jobs.sort_by_key(|j| (!j.poll, !j.push, found(j).unwrap_or(usize::MAX), last_run(j).unwrap_or(0)));
         let before = jobs.len();
-        let mut spent = 0;
+        let (mut spent, mut pushes_wait) = (0, false);
         jobs.retain(|j| {
             let accounts: Vec<&Account> = j.accounts.iter().filter_map(|a| by_name.get(a.as_str()).copied()).collect();
             let calls = job_calls(j, &accounts, self.cfg.max_numbers_per_run, cap);
-            let keep = j.poll || spent == 0 || spent + calls <= cap;
+            let fits = spent == 0 || spent + calls <= cap;
+            let keep = j.poll || (fits && !(j.push && pushes_wait));
             if keep {
                 spent += calls;
+            } else if j.push {
+                pushes_wait = true;
             }
             keep
         });

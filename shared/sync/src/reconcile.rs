@@ -1,15 +1,16 @@
 //! Reconciliation: a tenant's accounts' status from its consent, and its civic addresses and
 //! numbers as the backend sees them (drift), compared a page at a time and carried on across runs.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
+use switchboard_backend::Consent;
 use switchboard_domain::number::AssignmentStatus;
 use switchboard_domain::rfi::ConsentStatus;
 use switchboard_domain::{Account, ErrorDetail, ProvisioningStatus};
 use switchboard_store::{Mirror, NumberResult, StoreError, Stored};
 
 use crate::push::synced_teams_services;
-use crate::{err_detail, Drift, DriftKind, Run};
+use crate::{err_detail, ConsentSeen, Drift, DriftKind, Run};
 
 fn parse_assignment(s: Option<&str>) -> Option<AssignmentStatus> {
     match s {
@@ -51,13 +52,17 @@ fn sends_numbers(account: &Account) -> bool {
 }
 
 impl Run<'_> {
-    /// Each account of a job its own status from the consent the plan saw (no upstream call;
-    /// nothing is set when the plan knew no consent). Done for every job before its pushes.
-    pub(crate) async fn settle_accounts(&mut self, job: usize) -> Result<(), StoreError> {
-        let accounts = self.jobs[job].accounts.clone();
-        let consent = self.jobs[job].job.consent.status();
-        for account in &accounts {
-            self.account_status(account, consent).await?;
+    /// Every account its own status from its tenant's consent (no upstream call, and a write
+    /// only where it changes; with no pull this plan, only what needs no consent). The planner
+    /// does it, so that 5,000 new accounts are not 5,000 jobs.
+    pub(crate) async fn settle_accounts(
+        &mut self,
+        accounts: &[Stored<Account>],
+        consents: Option<&BTreeMap<String, Consent>>,
+    ) -> Result<(), StoreError> {
+        for account in accounts {
+            let tenant = account.value.service_details.teams_tenant_id.as_deref();
+            self.account_status(account, ConsentSeen::of(consents, tenant).status()).await?;
         }
         Ok(())
     }

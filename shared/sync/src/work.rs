@@ -131,7 +131,6 @@ impl Run<'_> {
     async fn phases(&mut self) -> Result<(), StoreError> {
         for i in 0..self.jobs.len() {
             self.current = Some(i);
-            self.settle_accounts(i).await?;
             // Read here, not taken from the plan: an order sent after the plan is still in flight.
             let orders = match &self.jobs[i].job.tenant_id {
                 Some(t) => self.repo.open_orders_of(t).await?,
