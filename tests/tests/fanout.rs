@@ -366,3 +366,33 @@ async fn a_long_consent_list_is_pulled_at_its_interval() {
     let due = run(SyncConfig { consent_interval: Duration::ZERO, ..f.sync.clone() }).await;
     assert_eq!(due.pulled.consents, 101, "{due:?}");
 }
+
+/// An account bigger than one run's push is sent in every plan while it has pending numbers,
+/// ahead of the rotation the others take turns in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_big_account_goes_every_plan_ahead_of_the_rotation() {
+    let f = Flow::start(quiet()).await;
+    let tenant = |i: usize| format!("{i:08x}-0000-4000-8000-{i:012x}");
+    let account = |i: usize| format!("acct{i:02}");
+    for i in 0..13 {
+        f.consent(&tenant(i), &["US"]).await;
+        f.syncing_account(&account(i), &tenant(i)).await;
+        f.add_oc_numbers(&account(i), &us_numbers(i as u64 * 1000, if i == 0 { 250 } else { 50 })).await;
+    }
+    // 10 calls a plan (5 accounts looked at), and 100 numbers a run: acct00 is big.
+    let cfg = SyncConfig { budget_per_minute: 2, max_numbers_per_run: 100, ..f.sync.clone() };
+    let (f, cfg) = (&f, &cfg);
+    let plan_once = move || async move {
+        let sent = Collect::default();
+        switchboard_sync::plan_and_send(f.stack.repo(), f.backend.as_ref(), Deadline::none(), cfg, &sent)
+            .await
+            .expect("plan");
+        let mut pushing: Vec<String> =
+            sent.0.into_inner().expect("jobs").into_iter().filter(|j| j.push).flat_map(|j| j.accounts).collect();
+        pushing.sort();
+        pushing
+    };
+    assert_eq!(plan_once().await, ["acct00", "acct01", "acct02", "acct03", "acct04"]);
+    // The next plan goes on with the rotation, and the big account again.
+    assert_eq!(plan_once().await, ["acct00", "acct05", "acct06", "acct07", "acct08"]);
+}

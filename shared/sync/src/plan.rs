@@ -170,8 +170,20 @@ impl Run<'_> {
         // stopped (at 5,000 tenants, reading them all took a plan longer than its interval).
         let push_units = (self.schedule_budget() / 2).clamp(1, MAX_UNITS as u64) as usize;
         let pushing = self.repo.accounts_with_pending_numbers(self.state.push_after.as_deref(), push_units).await?;
-        let push_order: HashMap<String, usize> = pushing.iter().enumerate().map(|(i, a)| (a.clone(), i)).collect();
-        for name in &pushing {
+        // An account bigger than one run's push goes ahead of the rotation in every plan while
+        // it has pending numbers: 200,000 numbers take 20 runs, which one turn a rotation
+        // (about 20 plans at 5,000 tenants) would spread over days.
+        let most = self.cfg.max_numbers_per_run.max(1) as u64;
+        let mut ahead = Vec::new();
+        for a in accounts.iter().filter(|a| synced_numbers(&[&a.value]) > most) {
+            let name = &a.value.name;
+            if !pushing.contains(name) && !self.repo.pending_numbers_of(name, 1).await?.is_empty() {
+                ahead.push(name.clone());
+            }
+        }
+        let push_order: HashMap<String, usize> =
+            ahead.iter().chain(&pushing).enumerate().map(|(i, a)| (a.clone(), i)).collect();
+        for name in ahead.iter().chain(&pushing) {
             if let Some(job) = by_name.get(name.as_str()).and_then(|a| jobs.get_mut(&unit_of(a))) {
                 job.push = true;
             }
@@ -189,7 +201,7 @@ impl Run<'_> {
             .iter()
             .filter(|j| j.push)
             .flat_map(|j| &j.accounts)
-            .filter_map(|a| push_order.get(a).map(|i| (i, a)))
+            .filter_map(|a| push_order.get(a).filter(|&&i| i >= ahead.len()).map(|i| (i, a)))
             .max();
         match last_sent {
             Some((_, account)) => self.state.push_after = Some(switchboard_store::pending_cursor_past(account)),
