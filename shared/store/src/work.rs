@@ -96,13 +96,12 @@ impl Repository {
         Ok(numbers)
     }
 
-    /// Up to `limit` accounts that have pending numbers, in name order. It reads one queue entry
-    /// per account, then skips past the rest of that account's, so a big account costs no more
-    /// than a small one.
     /// Up to `limit` accounts with pending numbers, in name order from the cursor `after` (a
-    /// queue sort key; `None`: from the first), going round to the first when the end comes
-    /// first; and the cursor past the last one returned. The planner keeps the cursor, so that
-    /// each plan reads only as many accounts as it can send, and all of them get their turn.
+    /// queue sort key, see `pending_cursor_past`; `None`: from the first), going round to the
+    /// first when the end comes first. It reads one queue entry per account, then skips past the
+    /// rest of that account's, so a big account costs no more than a small one. The planner
+    /// keeps the cursor, so that each plan reads only as many accounts as it can send, and all
+    /// of them get their turn.
     pub async fn accounts_with_pending_numbers(
         &self,
         after: Option<&str>,

@@ -8,10 +8,10 @@ use switchboard_domain::rfi::{ConsentStatus, RelationshipStatus, RequestForInfor
 use switchboard_domain::{Account, ProvisioningStatus};
 use switchboard_store::{now_ms, StoreError, Stored};
 
+use crate::{err_detail, Drift, DriftKind, Run};
+
 /// Consents a backend lists on one page (its lists' page size).
 const ONE_PAGE: usize = 100;
-
-use crate::{err_detail, Drift, DriftKind, Run};
 
 impl Run<'_> {
     /// Whether this plan pulls the consents. A pull that fits on one page goes every plan; a
