@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use switchboard_emulator::Config;
-use switchboard_sync::{Deadline, JobSender, RunStatus, SyncConfig, TenantJob};
+use switchboard_sync::{Deadline, JobSender, RunStatus, SyncConfig, SyncReport, TenantJob};
 use switchboard_tests::flow::*;
 
 fn quiet() -> Config {
@@ -25,14 +25,26 @@ impl JobSender for Collect {
     }
 }
 
-/// Plans once and returns the one job for `tenant`.
-async fn plan(f: &Flow, cfg: &SyncConfig, tenant: &str) -> TenantJob {
+/// Plans once, as the scheduled planner does: its report and the jobs it sent.
+async fn plan_all(f: &Flow, cfg: &SyncConfig) -> (SyncReport, Vec<TenantJob>) {
     let sent = Collect::default();
     let r = switchboard_sync::plan_and_send(f.stack.repo(), f.backend.as_ref(), Deadline::none(), cfg, &sent)
         .await
         .expect("plan");
+    (r, sent.0.into_inner().expect("jobs"))
+}
+
+/// The accounts of the jobs that push, in name order.
+fn pushing(jobs: &[TenantJob]) -> Vec<String> {
+    let mut accounts: Vec<String> = jobs.iter().filter(|j| j.push).flat_map(|j| j.accounts.clone()).collect();
+    accounts.sort();
+    accounts
+}
+
+/// Plans once and returns the one job for `tenant`.
+async fn plan(f: &Flow, cfg: &SyncConfig, tenant: &str) -> TenantJob {
+    let (r, jobs) = plan_all(f, cfg).await;
     assert_eq!(r.status, RunStatus::Succeeded, "{r:?}");
-    let jobs = sent.0.into_inner().expect("jobs");
     assert_eq!(r.planned.as_ref().map(|p| p.sent), Some(jobs.len()), "{r:?}");
     jobs.into_iter().find(|j| j.tenant_id.as_deref() == Some(tenant)).expect("a job for the tenant")
 }
@@ -185,11 +197,7 @@ async fn the_plan_has_one_job_per_tenant_with_work() {
     f.sync_until_settled(5).await;
     // One more run reconciles those whose pushes asked for it; then nothing is left to do.
     f.sync().await;
-    let sent = Collect::default();
-    let r = switchboard_sync::plan_and_send(f.stack.repo(), f.backend.as_ref(), Deadline::none(), &f.sync, &sent)
-        .await
-        .expect("plan");
-    let jobs = sent.0.into_inner().expect("jobs");
+    let (r, jobs) = plan_all(&f, &f.sync).await;
     let planned = r.planned.expect("planned");
     assert_eq!(planned.tenants_syncing, 3);
     // 1 address call + 3 pages for acct0, 1 + 1 for each of the others.
@@ -199,14 +207,8 @@ async fn the_plan_has_one_job_per_tenant_with_work() {
     // A new number for acct1 and a deleted one of acct2: one job each, nothing for acct0.
     f.add_oc_numbers("acct1", &us_numbers(2000, 1)).await;
     f.stack.setup("DELETE", &format!("/accounts/acct2/numbers/{}", us_numbers(1000, 1)[0]), None).await;
-    let sent = Collect::default();
-    switchboard_sync::plan_and_send(f.stack.repo(), f.backend.as_ref(), Deadline::none(), &f.sync, &sent)
-        .await
-        .expect("plan");
-    let jobs = sent.0.into_inner().expect("jobs");
-    let mut pushing: Vec<&str> = jobs.iter().filter(|j| j.push).map(|j| j.accounts[0].as_str()).collect();
-    pushing.sort();
-    assert_eq!(pushing, ["acct1", "acct2"], "{jobs:?}");
+    let (_, jobs) = plan_all(&f, &f.sync).await;
+    assert_eq!(pushing(&jobs), ["acct1", "acct2"], "{jobs:?}");
 }
 
 /// Orders written before they were filed by tenant (`ORDERS`/`<orderId>`) are refiled by the
@@ -312,20 +314,8 @@ async fn a_plan_sends_only_what_the_budget_pays_for() {
     // 2 calls a minute and a plan every 5 minutes: 10 calls a plan. Each tenant's push is two
     // uploads and their polls (4); a first load is not compared yet.
     let cfg = SyncConfig { budget_per_minute: 2, ..f.sync.clone() };
-    let (f, cfg) = (&f, &cfg);
-    let plan_once = move || async move {
-        let sent = Collect::default();
-        let r = switchboard_sync::plan_and_send(f.stack.repo(), f.backend.as_ref(), Deadline::none(), cfg, &sent)
-            .await
-            .expect("plan");
-        (r.planned.expect("planned"), sent.0.into_inner().expect("jobs"))
-    };
-    let pushing = |jobs: &[TenantJob]| {
-        let mut a: Vec<String> = jobs.iter().filter(|j| j.push).map(|j| j.accounts[0].clone()).collect();
-        a.sort();
-        a
-    };
-    let (planned, jobs) = plan_once().await;
+    let (r, jobs) = plan_all(&f, &cfg).await;
+    let planned = r.planned.expect("planned");
     assert_eq!(pushing(&jobs), ["acct0", "acct1"], "{planned:?} {jobs:?}");
     assert_eq!(planned.held_back, 2, "{planned:?}");
     assert!(jobs.iter().all(|j| !j.reconcile), "{jobs:?}");
@@ -339,8 +329,8 @@ async fn a_plan_sends_only_what_the_budget_pays_for() {
             .expect("worker");
         assert_eq!(r.pushed.numbers_uploaded, 150, "{r:?}");
     }
-    let (planned, jobs) = plan_once().await;
-    assert_eq!(pushing(&jobs), ["acct2", "acct3"], "{planned:?} {jobs:?}");
+    let (r, jobs) = plan_all(&f, &cfg).await;
+    assert_eq!(pushing(&jobs), ["acct2", "acct3"], "{:?} {jobs:?}", r.planned);
 }
 
 /// A consent list longer than a page is pulled at most every `consent_interval`: a plan in
@@ -351,19 +341,12 @@ async fn a_long_consent_list_is_pulled_at_its_interval() {
     for i in 0..101 {
         f.consent(&format!("{i:08x}-0000-4000-8000-{i:012x}"), &["US"]).await;
     }
-    let f = &f;
-    let run = move |cfg: SyncConfig| async move {
-        let sent = Collect::default();
-        switchboard_sync::plan_and_send(f.stack.repo(), f.backend.as_ref(), Deadline::none(), &cfg, &sent)
-            .await
-            .expect("plan")
-    };
-    let first = run(f.sync.clone()).await;
+    let first = plan_all(&f, &f.sync).await.0;
     assert_eq!(first.pulled.consents, 101, "{first:?}");
     assert!(first.upstream.by_class.consent >= 2, "two pages: {first:?}");
-    let second = run(f.sync.clone()).await;
+    let second = plan_all(&f, &f.sync).await.0;
     assert_eq!((second.pulled.consents, second.upstream.by_class.consent), (0, 0), "{second:?}");
-    let due = run(SyncConfig { consent_interval: Duration::ZERO, ..f.sync.clone() }).await;
+    let due = plan_all(&f, &SyncConfig { consent_interval: Duration::ZERO, ..f.sync.clone() }).await.0;
     assert_eq!(due.pulled.consents, 101, "{due:?}");
 }
 
@@ -381,18 +364,7 @@ async fn a_big_account_goes_every_plan_ahead_of_the_rotation() {
     }
     // 10 calls a plan (5 accounts looked at), and 100 numbers a run: acct00 is big.
     let cfg = SyncConfig { budget_per_minute: 2, max_numbers_per_run: 100, ..f.sync.clone() };
-    let (f, cfg) = (&f, &cfg);
-    let plan_once = move || async move {
-        let sent = Collect::default();
-        switchboard_sync::plan_and_send(f.stack.repo(), f.backend.as_ref(), Deadline::none(), cfg, &sent)
-            .await
-            .expect("plan");
-        let mut pushing: Vec<String> =
-            sent.0.into_inner().expect("jobs").into_iter().filter(|j| j.push).flat_map(|j| j.accounts).collect();
-        pushing.sort();
-        pushing
-    };
-    assert_eq!(plan_once().await, ["acct00", "acct01", "acct02", "acct03", "acct04"]);
+    assert_eq!(pushing(&plan_all(&f, &cfg).await.1), ["acct00", "acct01", "acct02", "acct03", "acct04"]);
     // The next plan goes on with the rotation, and the big account again.
-    assert_eq!(plan_once().await, ["acct00", "acct05", "acct06", "acct07", "acct08"]);
+    assert_eq!(pushing(&plan_all(&f, &cfg).await.1), ["acct00", "acct05", "acct06", "acct07", "acct08"]);
 }
