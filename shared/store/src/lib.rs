@@ -27,7 +27,7 @@ mod work;
 pub use audit::AuditQuery;
 pub use budget::TableBudget;
 pub use civic::AddressChanges;
-pub use config::{client_from_env, table_name_from_env};
+pub use config::{aws_config_from_env, client_from_env, table_name_from_env};
 pub use error::{Missing, StoreError};
 pub use imports::{ImportOutcome, IMPORT_LEASE};
 pub use paging::{AuditScope, Listing, Page, PageRequest};

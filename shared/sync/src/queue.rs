@@ -18,7 +18,7 @@ impl SqsJobs {
     /// points it at a local SQS).
     pub async fn from_env() -> Option<SqsJobs> {
         let url = std::env::var("SYNC_QUEUE_URL").ok().filter(|u| !u.is_empty())?;
-        let config = aws_config::load_from_env().await;
+        let config = switchboard_store::aws_config_from_env().await;
         Some(SqsJobs { client: aws_sdk_sqs::Client::new(&config), url })
     }
 }
