@@ -371,7 +371,7 @@ pub mod flow {
             // Stay under the emulator's limit (its config says how far).
             cfg.requests_per_minute = 60_000;
             cfg.timeout = Duration::from_millis(1000);
-            let backend = Arc::new(HttpBackend::new(cfg).expect("backend"));
+            let backend = Arc::new(HttpBackend::new(cfg));
             stack.app = stack.app.clone().with_backend(backend.clone());
             let sync = SyncConfig { poll_rounds: 3, poll_pause: Duration::from_millis(20), ..SyncConfig::default() };
             Flow { stack, emu, backend, sync, http: reqwest::Client::new() }
@@ -382,7 +382,7 @@ pub mod flow {
             let mut cfg = BackendConfig::new(self.emu.url());
             cfg.requests_per_minute = per_minute;
             cfg.timeout = Duration::from_millis(1000);
-            self.backend = Arc::new(HttpBackend::new(cfg).expect("backend"));
+            self.backend = Arc::new(HttpBackend::new(cfg));
         }
 
         pub async fn sync(&self) -> SyncReport {

@@ -25,7 +25,7 @@ fn client(emu: &Emulator) -> HttpBackend {
     cfg.minute = MINUTE;
     // A refused call is not retried: the emulator's count is what is being measured.
     cfg.max_attempts = 1;
-    HttpBackend::new(cfg).expect("backend")
+    HttpBackend::new(cfg)
 }
 
 /// The worker's class: two workers per class.

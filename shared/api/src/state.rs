@@ -37,7 +37,7 @@ impl App {
                 // Look-ups a person waits for share the sync's upstream budget, as operator changes;
                 // one that gets no slot within 10 s is a 503 with Retry-After, inside API Gateway's 30 s.
                 let budget = TableBudget::new(repo, cfg.rate(), std::time::Duration::from_secs(10));
-                let backend = HttpBackend::new(cfg).map_err(|e| e.to_string())?.with_pacer(Arc::new(budget));
+                let backend = HttpBackend::new(cfg).with_pacer(Arc::new(budget));
                 app.with_backend(Arc::new(backend))
             }
             None => app,

@@ -8,7 +8,7 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
@@ -124,7 +124,9 @@ struct ErrorEnvelope {
 
 pub struct HttpBackend {
     cfg: BackendConfig,
-    http: reqwest::Client,
+    /// Built on the first call: loading the system's root certificates is the larger part of a
+    /// cold start, and most invocations of a function given the backend never call it.
+    http: OnceLock<reqwest::Client>,
     token: Mutex<Option<(String, Instant)>>,
     pacer: Arc<dyn Pacer>,
     calls: AtomicU64,
@@ -139,21 +141,28 @@ enum Attempt<T> {
 }
 
 impl HttpBackend {
-    pub fn new(cfg: BackendConfig) -> Result<Self, BackendError> {
-        let http = reqwest::Client::builder()
-            .timeout(cfg.timeout)
-            .build()
-            .map_err(|e| BackendError::NotConfigured(e.to_string()))?;
+    pub fn new(cfg: BackendConfig) -> Self {
         let pacer = Arc::new(LocalPacer::new(cfg.rate()));
-        Ok(HttpBackend {
+        HttpBackend {
             cfg,
-            http,
+            http: OnceLock::new(),
             token: Mutex::new(None),
             pacer,
             calls: AtomicU64::new(0),
             retries: AtomicU64::new(0),
             by_class: Default::default(),
-        })
+        }
+    }
+
+    fn http(&self) -> Result<&reqwest::Client, BackendError> {
+        if let Some(http) = self.http.get() {
+            return Ok(http);
+        }
+        let http = reqwest::Client::builder()
+            .timeout(self.cfg.timeout)
+            .build()
+            .map_err(|e| BackendError::NotConfigured(e.to_string()))?;
+        Ok(self.http.get_or_init(|| http))
     }
 
     /// Spends `pacer`'s budget instead of this process's own.
@@ -189,7 +198,7 @@ impl HttpBackend {
         let t: TokenResponse = self
             .with_retries("token", || async {
                 self.pace(CallClass::Poll).await?;
-                let resp = self.http.post(&url).form(&form).send().await;
+                let resp = self.http()?.post(&url).form(&form).send().await;
                 Self::read(resp).await
             })
             .await?;
@@ -284,7 +293,7 @@ impl HttpBackend {
         self.with_retries(path, || async {
             let token = self.token().await?;
             self.pace(class).await?;
-            let mut req = self.http.request(method.clone(), &url).bearer_auth(&token);
+            let mut req = self.http()?.request(method.clone(), &url).bearer_auth(&token);
             if let Some(b) = body {
                 req = req.json(b);
             }

@@ -17,6 +17,6 @@ pub async fn from_env() -> Result<(Repository, HttpBackend, SyncConfig), String>
     // slot within 15 s fails (the run records it and goes on), so a run still stops inside its
     // margin (20 s).
     let budget = TableBudget::new(repo.clone(), backend_cfg.rate(), Duration::from_secs(15));
-    let backend = HttpBackend::new(backend_cfg).map_err(|e| e.to_string())?.with_pacer(Arc::new(budget));
+    let backend = HttpBackend::new(backend_cfg).with_pacer(Arc::new(budget));
     Ok((repo, backend, SyncConfig::from_env()))
 }

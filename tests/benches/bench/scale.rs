@@ -333,7 +333,7 @@ pub async fn bench_scale() -> String {
     bc.minute = minute;
     bc.timeout = Duration::from_secs(10);
     let budget = Arc::new(TableBudget::new(f.stack.repo().clone(), bc.rate(), sizes.real(Duration::from_secs(15))));
-    let backend = || HttpBackend::new(bc.clone()).expect("backend").with_pacer(budget.clone());
+    let backend = || HttpBackend::new(bc.clone()).with_pacer(budget.clone());
     let cfg = SyncConfig {
         lease: sizes.real(Duration::from_secs(330)),
         stop_margin: sizes.real(Duration::from_secs(20)),
