@@ -14,7 +14,7 @@ use crate::expr::Placeholders;
 use crate::keys::{self, Queue, GSI1PK, GSI1SK, GSI3SK, PK, SK};
 use crate::paging::{token_after, Listing, PageRequest};
 use crate::syncstate::{OpenOrder, PendingRelease};
-use crate::{item, Repository, Stored};
+use crate::{item, now_ms, Repository, Stored};
 
 /// The pending-queue cursor just past an account's numbers: where a scan that has given that
 /// account goes on.
@@ -70,6 +70,10 @@ pub struct TenantSync {
     pub last_errors: Vec<String>,
 }
 
+/// On a work lease: a job that found the unit held asks its holder to push (see
+/// `ask_holder_to_push`).
+const PUSH_ASKED: &str = "pushAsked";
+
 /// How many distinct units a skip-scan reads per page.
 const SKIP_PAGE: usize = 100;
 
@@ -81,6 +85,37 @@ impl Repository {
 
     pub async fn release_work_lease(&self, unit: &str, owner: &str) -> Result<(), StoreError> {
         self.give_back_lease(keys::work_lease(unit), owner).await
+    }
+
+    /// Asks the worker that holds `unit` (not `asker`) to push the unit's changes at its next
+    /// step, instead of leaving them to the next plan. `Ok(false)`: no other worker holds it
+    /// now (the asker may take it itself).
+    pub async fn ask_holder_to_push(&self, unit: &str, asker: &str) -> Result<bool, StoreError> {
+        let mut p = Placeholders::default();
+        let update = format!("SET {} = {}", p.path(PUSH_ASKED), p.value(AttributeValue::Bool(true)));
+        let cond = format!(
+            "{} <> {} AND {} >= {}",
+            p.path("owner"),
+            p.value(AttributeValue::S(asker.into())),
+            p.path("leaseUntil"),
+            p.value(AttributeValue::N((now_ms() / 1000).to_string()))
+        );
+        self.update_if(keys::work_lease(unit), update, cond, &p).await
+    }
+
+    /// Whether a push was asked of `owner`, the holder of `unit`'s lease, since it last looked
+    /// (a consistent read; the request is cleared when there is one).
+    pub async fn take_push_request(&self, unit: &str, owner: &str) -> Result<bool, StoreError> {
+        let key = keys::work_lease(unit);
+        let Some(lease) = self.get_item(key.clone()).await? else { return Ok(false) };
+        let asked = matches!(lease.get(PUSH_ASKED), Some(AttributeValue::Bool(true)));
+        if !asked || item::string(&lease, "owner").as_deref() != Some(owner) {
+            return Ok(false);
+        }
+        let mut p = Placeholders::default();
+        let update = format!("REMOVE {}", p.path(PUSH_ASKED));
+        let cond = format!("{} = {}", p.path("owner"), p.value(AttributeValue::S(owner.into())));
+        self.update_if(key, update, cond, &p).await
     }
 
     /// Up to `limit` pending numbers of one account, in number order.

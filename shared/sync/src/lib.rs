@@ -10,7 +10,9 @@
 //! (`JobSender`), or are worked in the same run (`run`: small estates, tests, the local loop).
 //! A job (`work`), most urgent first as the upstream budget spends it: poll the tenant's open
 //! orders → upload its pending numbers and send its releases (≤100 per order) → reconcile it if
-//! due → poll its new orders a few times → record its status.
+//! due → poll its new orders a few times → record its status. A job that finds its tenant held
+//! (by a reconciliation, which can take hours) asks the holder to push its changes between two
+//! pages, so that a change waits for neither.
 
 mod config;
 mod consents;
@@ -70,6 +72,10 @@ struct Run<'a> {
     unit: Option<String>,
     /// Orders this run knows to be open (polled, or sent by it).
     open: Vec<OpenOrder>,
+    /// Polls still owed to the orders a push between reconciliation steps sent, and when they
+    /// were last polled there.
+    polls_owed: u32,
+    polled_at: Option<std::time::Instant>,
     /// The jobs being worked, and which of them the current step is for.
     jobs: Vec<JobState>,
     current: Option<usize>,
@@ -150,6 +156,8 @@ impl<'a> Run<'a> {
             planned: None,
             unit: None,
             open: Vec::new(),
+            polls_owed: 0,
+            polled_at: None,
             jobs: Vec::new(),
             current: None,
             state: Default::default(),

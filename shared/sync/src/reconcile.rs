@@ -183,6 +183,10 @@ impl Run<'_> {
             if self.out_of_time() {
                 return Ok(false);
             }
+            self.between_steps(job).await?;
+            if self.out_of_time() {
+                return Ok(false);
+            }
             let page = match self.backend.tenant_numbers_page(tenant, after.as_deref()).await {
                 Ok(p) => p,
                 Err(e) => {

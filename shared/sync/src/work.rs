@@ -42,12 +42,8 @@ pub async fn work_job(
     let unit = job.unit.clone();
     run.unit = Some(unit.clone());
     run.work(vec![job]).await?;
-    let status = if run.jobs.is_empty() {
-        run.errors.push(format!("another worker holds {unit}"));
-        RunStatus::Skipped
-    } else {
-        run.status()
-    };
+    // Not taken: `take` says why.
+    let status = if run.jobs.is_empty() { RunStatus::Skipped } else { run.status() };
     let report = run.report(status);
     if report.status != RunStatus::Skipped {
         repo.put_sync_run(report.started_ms, &report.id, &report, cfg.report_ttl_days).await?;
@@ -80,8 +76,7 @@ impl Run<'_> {
     /// Takes the lease of each job it can, and reads what it needs to work it.
     async fn take(&mut self, jobs: Vec<TenantJob>) -> Result<(), StoreError> {
         for mut job in jobs {
-            if !self.repo.acquire_work_lease(&job.unit, &self.id, self.cfg.lease.as_secs()).await? {
-                self.errors.push(format!("another worker holds {}", job.unit));
+            if !self.lease_or_hand_over(&job).await? {
                 continue;
             }
             // From here on the lease is released by `work`, even if this fails.
@@ -128,6 +123,49 @@ impl Run<'_> {
         }
         Ok(())
     }
+    /// Takes the job's lease. If another worker holds it (a long reconciliation, most often), a
+    /// job with changes to push asks that worker to push them at its next step (`between_steps`)
+    /// rather than leave them to the next plan; if that worker let go meanwhile, it tries again.
+    async fn lease_or_hand_over(&mut self, job: &TenantJob) -> Result<bool, StoreError> {
+        for _ in 0..3 {
+            if self.repo.acquire_work_lease(&job.unit, &self.id, self.cfg.lease.as_secs()).await? {
+                return Ok(true);
+            }
+            if !job.push {
+                break;
+            }
+            if self.repo.ask_holder_to_push(&job.unit, &self.id).await? {
+                self.errors.push(format!("another worker holds {}; it was asked to push", job.unit));
+                return Ok(false);
+            }
+        }
+        self.errors.push(format!("another worker holds {}", job.unit));
+        Ok(false)
+    }
+
+    /// Between two steps of a long reconciliation: pushes the changes another job asked for (it
+    /// found this tenant held), then polls the orders that sent a few times, so that a change
+    /// made meanwhile waits neither for the reconciliation's end nor for the next plan. Polls
+    /// come at these steps only, never between reading a page and comparing it.
+    pub(crate) async fn between_steps(&mut self, job: usize) -> Result<(), StoreError> {
+        let unit = self.jobs[job].job.unit.clone();
+        if self.repo.take_push_request(&unit, &self.id).await? {
+            self.push_numbers(job).await?;
+            if !self.out_of_time() {
+                self.push_releases(job).await?;
+            }
+            self.polls_owed = self.cfg.poll_rounds;
+        }
+        let pause_over = self.polled_at.is_none_or(|at| at.elapsed() >= self.cfg.poll_pause);
+        if self.polls_owed > 0 && pause_over && !self.open.is_empty() && !self.out_of_time() {
+            self.polls_owed -= 1;
+            self.polled_at = Some(std::time::Instant::now());
+            let orders = std::mem::take(&mut self.open);
+            self.open = self.poll_orders(orders).await?;
+        }
+        Ok(())
+    }
+
     async fn phases(&mut self) -> Result<(), StoreError> {
         for i in 0..self.jobs.len() {
             self.current = Some(i);
@@ -155,6 +193,10 @@ impl Run<'_> {
             if self.jobs[i].job.reconcile && !self.out_of_time() {
                 self.current = Some(i);
                 self.reconcile_job(i).await?;
+                // A push asked for during its last page.
+                if !self.out_of_time() {
+                    self.between_steps(i).await?;
+                }
             }
         }
         self.current = None;
