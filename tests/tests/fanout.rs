@@ -369,8 +369,8 @@ async fn a_big_account_goes_every_plan_ahead_of_the_rotation() {
     assert_eq!(pushing(&plan_all(&f, &cfg).await.1), ["acct00", "acct05", "acct06", "acct07", "acct08"]);
 }
 
-/// A change made while a worker reconciles its tenant (it holds the lease as long as that takes:
-/// hours, for a tenant of 200,000) does not wait for the end, nor for the next plan: the job
+/// A change made while a worker reconciles its tenant (for a tenant of 200,000 it holds the lease
+/// for its whole run, up to the worker's 5-minute timeout) does not wait for the end, nor for the next plan: the job
 /// that brings the change finds the tenant held and asks the holder, which pushes it between two
 /// pages, polls its order, and carries on comparing from where it was.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,7 @@
 //! planner's jobs (one per tenant); a job that fails is reported back as a batch item failure,
 //! so SQS delivers it again after its visibility timeout, and after the redrive policy's count
 //! moves it to the dead-letter queue. A job whose tenant another worker holds succeeds at once:
-//! that worker is doing it.
+//! that worker is doing it, and is asked to push the job's changes at its next step.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{service_fn, Error, LambdaEvent};

@@ -11,7 +11,7 @@
 //! A job (`work`), most urgent first as the upstream budget spends it: poll the tenant's open
 //! orders → upload its pending numbers and send its releases (≤100 per order) → reconcile it if
 //! due → poll its new orders a few times → record its status. A job that finds its tenant held
-//! (by a reconciliation, which can take hours) asks the holder to push its changes between two
+//! (by a reconciliation, which can take a worker's whole run) asks the holder to push its changes between two
 //! pages, so that a change waits for neither.
 
 mod config;
