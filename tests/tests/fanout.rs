@@ -370,24 +370,25 @@ async fn a_big_account_goes_every_plan_ahead_of_the_rotation() {
 }
 
 /// A change made while a worker reconciles its tenant (for a tenant of 200,000 it holds the lease
-/// for its whole run, up to the worker's 5-minute timeout) does not wait for the end, nor for the next plan: the job
-/// that brings the change finds the tenant held and asks the holder, which pushes it between two
-/// pages, polls its order, and carries on comparing from where it was.
+/// for its whole run, up to the worker's 5-minute timeout) waits neither for the end nor for the
+/// next plan: the job that brings the change finds the tenant held and asks the holder, which
+/// pushes it between two pages (for an account it did not know of too), polls its orders, and
+/// carries on comparing from where it was.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_jumps_its_tenants_running_reconciliation() {
     let mut f = Flow::start(Config { page_size: 10, ..quiet() }).await;
     f.consent(TENANT, &["US"]).await;
     f.syncing_account("contoso", TENANT).await;
-    let mut tns = us_numbers(0, 200);
+    let mut tns = us_numbers(0, 300);
     // Added later, ahead of the comparison's cursor: it must not be taken as released.
     let late = tns.remove(150);
     f.add_oc_numbers("contoso", &tns).await;
     f.sync_until_settled(5).await;
-    assert!(all_synced(&f, "contoso", 199).await);
+    assert!(all_synced(&f, "contoso", 299).await);
     let mut reconcile = plan(&f, &f.sync, TENANT).await;
     reconcile.reconcile = true;
     reconcile.planned_ms = switchboard_store::now_ms();
-    // 500 ms a call: its 20 pages take ten seconds.
+    // 500 ms a call: its 30 pages take fifteen seconds.
     f.pace(120);
     let f = Arc::new(f);
     let requests_before = f.emu.stats().requests;
@@ -403,24 +404,39 @@ async fn a_change_jumps_its_tenants_running_reconciliation() {
         assert!(Instant::now() < deadline, "the reconciliation never started");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    // The changes: a number in the account it is comparing, and a new account of the tenant.
     f.add_oc_numbers("contoso", std::slice::from_ref(&late)).await;
-    let push = TenantJob { push: true, reconcile: false, planned_ms: switchboard_store::now_ms(), ..reconcile.clone() };
-    let asker = switchboard_sync::work_job(f.stack.repo(), f.backend.as_ref(), Deadline::none(), &f.sync, push)
+    f.syncing_account("fabrikam", TENANT).await;
+    f.add_oc_numbers("fabrikam", &us_numbers(900, 1)).await;
+    let push = TenantJob {
+        accounts: vec!["contoso".into(), "fabrikam".into()],
+        push: true,
+        reconcile: false,
+        planned_ms: switchboard_store::now_ms(),
+        ..reconcile.clone()
+    };
+    let asker = switchboard_sync::work_job(f.stack.repo(), f.backend.as_ref(), Deadline::none(), &f.sync, push.clone())
         .await
         .expect("worker");
     assert_eq!(asker.status, RunStatus::Skipped, "{asker:?}");
     assert!(asker.errors.iter().any(|e| e.contains("asked to push")), "{asker:?}");
+    // Synced while the holder is still comparing.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !(all_synced(&f, "contoso", 300).await && all_synced(&f, "fabrikam", 1).await) {
+        assert!(!holder.is_finished(), "the changes were not synced before the reconciliation ended");
+        assert!(Instant::now() < deadline, "the changes were never synced");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(!holder.is_finished(), "the changes were not synced before the reconciliation ended");
     let r = holder.await.expect("worker task").expect("worker");
     assert_eq!(r.status, RunStatus::Succeeded, "{r:?}");
-    assert_eq!((r.pushed.upload_orders, r.pushed.numbers_uploaded), (1, 1), "{r:?}");
+    assert_eq!((r.pushed.upload_orders, r.pushed.numbers_uploaded), (2, 2), "{r:?}");
     assert!(r.drift.is_empty(), "{:?}", r.drift);
-    assert!(all_synced(&f, "contoso", 200).await, "the change was not synced by the time the reconciliation ended");
     let status = f.stack.repo().tenant_sync(TENANT).await.expect("status").expect("a status");
     assert_eq!(status.reconcile_after, None, "{status:?}");
     assert!(status.last_reconciled_ms.is_some_and(|ms| ms >= reconcile.planned_ms), "{status:?}");
     // Nothing is left asked or held: the next worker takes the tenant and finds nothing to push.
-    let next = TenantJob { push: true, reconcile: false, ..reconcile };
-    let r = switchboard_sync::work_job(f.stack.repo(), f.backend.as_ref(), Deadline::none(), &f.sync, next)
+    let r = switchboard_sync::work_job(f.stack.repo(), f.backend.as_ref(), Deadline::none(), &f.sync, push)
         .await
         .expect("worker");
     assert_ne!(r.status, RunStatus::Skipped, "{r:?}");

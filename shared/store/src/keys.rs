@@ -62,7 +62,7 @@
 //! | sync: open orders, releases      | Query `ORDERS`, Query `RELEASES`                                        |
 //! | sync: one planner at a time      | conditional put of `SYNC#LEASE` (free, expired, or ours)                |
 //! | sync: one worker per tenant      | conditional put of `SYNC#LEASE#<tenant>` (free, expired, or ours)       |
-//! | sync: a change for a held tenant | conditional UpdateItem `SET pushAsked` on `SYNC#LEASE#<tenant>` (held by another); the holder GetItems it between reconciliation pages and `REMOVE`s it when set |
+//! | sync: a change for a held tenant | conditional UpdateItem `SET pushAsked ADD pushAccounts` on `SYNC#LEASE#<tenant>` (held by another); the holder GetItems it between its steps and `REMOVE`s them when set |
 //! | sync: an account's pending numbers | Query GSI3 `PENDING#<shard>` `begins_with(GSI3SK, N#<account>#)` for each shard, merged, then BatchGetItem |
 //! | sync: accounts with pending numbers | the merged pending Query, one account at a time: after an account's first key it goes on past `N#<account>#\u{10ffff}`; from the planner's cursor, as many as a plan can send |
 //! | sync: a tenant's open orders, releases | Query `ORDERS` / `RELEASES` `begins_with(SK, <tenant>#)` |

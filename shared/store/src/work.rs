@@ -70,9 +70,10 @@ pub struct TenantSync {
     pub last_errors: Vec<String>,
 }
 
-/// On a work lease: a job that found the unit held asks its holder to push (see
-/// `ask_holder_to_push`).
+/// On a work lease: a job that found the unit held asks its holder to push, for these accounts
+/// (see `ask_holder_to_push`). Taking the lease (a put) clears them.
 const PUSH_ASKED: &str = "pushAsked";
+const PUSH_ACCOUNTS: &str = "pushAccounts";
 
 /// How many distinct units a skip-scan reads per page.
 const SKIP_PAGE: usize = 100;
@@ -87,12 +88,16 @@ impl Repository {
         self.give_back_lease(keys::work_lease(unit), owner).await
     }
 
-    /// Asks the worker that holds `unit` (not `asker`) to push the unit's changes at its next
-    /// step, instead of leaving them to the next plan. `Ok(false)`: no other worker holds it
-    /// now (the asker may take it itself).
-    pub async fn ask_holder_to_push(&self, unit: &str, asker: &str) -> Result<bool, StoreError> {
+    /// Asks the worker that holds `unit` (not `asker`) to push the changes of `accounts` (the
+    /// asking job's, which the holder may not know yet) at its next step, instead of leaving
+    /// them to the next plan. `Ok(false)`: no other worker holds it now (the asker may take it).
+    pub async fn ask_holder_to_push(&self, unit: &str, asker: &str, accounts: &[String]) -> Result<bool, StoreError> {
         let mut p = Placeholders::default();
-        let update = format!("SET {} = {}", p.path(PUSH_ASKED), p.value(AttributeValue::Bool(true)));
+        let mut update = format!("SET {} = {}", p.path(PUSH_ASKED), p.value(AttributeValue::Bool(true)));
+        if !accounts.is_empty() {
+            update += &format!(" ADD {} {}", p.path(PUSH_ACCOUNTS), p.value(AttributeValue::Ss(accounts.to_vec())));
+        }
+        // Missing (released), expired or ours: the condition fails, nothing is written.
         let cond = format!(
             "{} <> {} AND {} >= {}",
             p.path("owner"),
@@ -103,19 +108,23 @@ impl Repository {
         self.update_if(keys::work_lease(unit), update, cond, &p).await
     }
 
-    /// Whether a push was asked of `owner`, the holder of `unit`'s lease, since it last looked
-    /// (a consistent read; the request is cleared when there is one).
-    pub async fn take_push_request(&self, unit: &str, owner: &str) -> Result<bool, StoreError> {
+    /// The accounts whose push was asked of `owner`, the holder of `unit`'s lease, since it last
+    /// looked (`None`: no request). A consistent read; a request found is cleared.
+    pub async fn take_push_request(&self, unit: &str, owner: &str) -> Result<Option<Vec<String>>, StoreError> {
         let key = keys::work_lease(unit);
-        let Some(lease) = self.get_item(key.clone()).await? else { return Ok(false) };
+        let Some(lease) = self.get_item(key.clone()).await? else { return Ok(None) };
         let asked = matches!(lease.get(PUSH_ASKED), Some(AttributeValue::Bool(true)));
         if !asked || item::string(&lease, "owner").as_deref() != Some(owner) {
-            return Ok(false);
+            return Ok(None);
         }
+        let accounts = match lease.get(PUSH_ACCOUNTS) {
+            Some(AttributeValue::Ss(names)) => names.clone(),
+            _ => vec![],
+        };
         let mut p = Placeholders::default();
-        let update = format!("REMOVE {}", p.path(PUSH_ASKED));
+        let update = format!("REMOVE {}, {}", p.path(PUSH_ASKED), p.path(PUSH_ACCOUNTS));
         let cond = format!("{} = {}", p.path("owner"), p.value(AttributeValue::S(owner.into())));
-        self.update_if(key, update, cond, &p).await
+        Ok(self.update_if(key, update, cond, &p).await?.then_some(accounts))
     }
 
     /// Up to `limit` pending numbers of one account, in number order.

@@ -10,9 +10,9 @@
 //! (`JobSender`), or are worked in the same run (`run`: small estates, tests, the local loop).
 //! A job (`work`), most urgent first as the upstream budget spends it: poll the tenant's open
 //! orders → upload its pending numbers and send its releases (≤100 per order) → reconcile it if
-//! due → poll its new orders a few times → record its status. A job that finds its tenant held
-//! (by a reconciliation, which can take a worker's whole run) asks the holder to push its changes between two
-//! pages, so that a change waits for neither.
+//! due → poll its new orders a few times → record its status. A job with changes that finds its
+//! tenant held (by a reconciliation, which can take a worker's whole run) asks the holder to push
+//! them between its steps, rather than wait for the next plan.
 
 mod config;
 mod consents;

@@ -72,7 +72,7 @@ impl Run<'_> {
     /// (the tenant's `lastReconciledMs`) when the last page is compared and every call it
     /// needed succeeded.
     pub(crate) async fn reconcile_job(&mut self, job: usize) -> Result<(), StoreError> {
-        let errors_before = self.jobs[job].errors.len();
+        let (errors_before, steps_before) = (self.jobs[job].errors.len(), self.jobs[job].step_errors);
         self.jobs[job].reconcile_tried = true;
         self.pulled.accounts_reconciled += self.jobs[job].accounts.len();
         let syncing: Vec<Stored<Account>> =
@@ -90,7 +90,8 @@ impl Run<'_> {
             }
         };
         let state = &mut self.jobs[job];
-        let failed = state.errors.len() - errors_before;
+        // Pushes and polls between its pages are not its errors.
+        let failed = state.errors.len() - errors_before - (state.step_errors - steps_before);
         state.reconcile_errors += failed;
         state.reconciled = complete && failed == 0;
         Ok(())

@@ -1,9 +1,10 @@
 //! Working jobs: each under its unit's lease, in the order the upstream budget spends it (polls,
-//! then pushes, then reconciliation), then the unit's status is recorded.
+//! then pushes, then reconciliation), then the unit's status is recorded. Between its steps a
+//! worker also pushes the changes of jobs that found its unit held and asked it to.
 
 use switchboard_backend::Backend;
 use switchboard_domain::Account;
-use switchboard_store::{now_ms, Repository, StoreError, Stored, TenantSync};
+use switchboard_store::{now_ms, OpenOrder, Repository, StoreError, Stored, TenantSync};
 
 use crate::{Deadline, Run, RunStatus, SyncConfig, SyncReport, TenantJob};
 
@@ -19,6 +20,8 @@ pub(crate) struct JobState {
     pub(crate) errors: Vec<String>,
     /// Errors of its reconciliation (they leave it to be retried in turn, not sooner).
     pub(crate) reconcile_errors: usize,
+    /// Errors of the pushes and polls done between its steps (`between_steps`).
+    pub(crate) step_errors: usize,
     pub(crate) pushed: bool,
     pub(crate) reconcile_tried: bool,
     pub(crate) reconciled: bool,
@@ -29,7 +32,7 @@ pub(crate) struct JobState {
 }
 
 /// A worker: does one job, unless another worker holds its unit (then it is `skipped`: that
-/// worker is doing it). A store error fails the job, to be retried; its lease is given back.
+/// worker is doing it, and is asked to push the job's changes). A store error fails the job, to be retried; its lease is given back.
 /// Its report is kept with the planners' (`GET /syncRuns`) unless it was skipped.
 pub async fn work_job(
     repo: &Repository,
@@ -86,21 +89,14 @@ impl Run<'_> {
                 before: TenantSync::default(),
                 errors: vec![],
                 reconcile_errors: 0,
+                step_errors: 0,
                 pushed: false,
                 reconcile_tried: false,
                 reconciled: false,
                 reconcile_after: None,
                 cycle_started: false,
             });
-            let mut accounts = Vec::new();
-            for name in &job.accounts {
-                match self.repo.get_account(name).await {
-                    // An account moved to another tenant since the plan is that tenant's now.
-                    Ok(a) if crate::plan::unit_of(&a.value) == job.unit => accounts.push(a),
-                    Ok(_) | Err(StoreError::NotFound(_)) => {}
-                    Err(e) => return Err(e),
-                }
-            }
+            let accounts = self.unit_accounts(&job.unit, &job.accounts).await?;
             let before = match &job.tenant_id {
                 Some(t) => self.repo.tenant_sync(t).await?.unwrap_or_default(),
                 None => TenantSync::default(),
@@ -108,9 +104,7 @@ impl Run<'_> {
             // A job delivered late (SQS retried it) may carry a consent that has changed since:
             // it then concludes nothing from it, and a reconciliation done since its plan is
             // not done again.
-            if now_ms().saturating_sub(job.planned_ms) > self.cfg.schedule.as_millis() as u64 {
-                job.consent = crate::ConsentSeen::Unknown;
-            }
+            Self::forget_old_consent(self.cfg, &mut job);
             if before.last_reconciled_ms.is_some_and(|ms| ms >= job.planned_ms) {
                 job.reconcile = false;
             }
@@ -123,6 +117,27 @@ impl Run<'_> {
         }
         Ok(())
     }
+    /// The accounts named that are still the unit's (one moved to another tenant since the plan
+    /// is that tenant's now; a deleted one is gone).
+    async fn unit_accounts(&self, unit: &str, names: &[String]) -> Result<Vec<Stored<Account>>, StoreError> {
+        let mut accounts = Vec::new();
+        for name in names {
+            match self.repo.get_account(name).await {
+                Ok(a) if crate::plan::unit_of(&a.value) == unit => accounts.push(a),
+                Ok(_) | Err(StoreError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(accounts)
+    }
+
+    /// A consent seen longer than a schedule interval ago is taken as unknown.
+    fn forget_old_consent(cfg: &SyncConfig, job: &mut TenantJob) {
+        if now_ms().saturating_sub(job.planned_ms) > cfg.schedule.as_millis() as u64 {
+            job.consent = crate::ConsentSeen::Unknown;
+        }
+    }
+
     /// Takes the job's lease. If another worker holds it (a long reconciliation, most often), a
     /// job with changes to push asks that worker to push them at its next step (`between_steps`)
     /// rather than leave them to the next plan; if that worker let go meanwhile, it tries again.
@@ -134,7 +149,7 @@ impl Run<'_> {
             if !job.push {
                 break;
             }
-            if self.repo.ask_holder_to_push(&job.unit, &self.id).await? {
+            if self.repo.ask_holder_to_push(&job.unit, &self.id, &job.accounts).await? {
                 self.errors.push(format!("another worker holds {}; it was asked to push", job.unit));
                 return Ok(false);
             }
@@ -143,13 +158,30 @@ impl Run<'_> {
         Ok(false)
     }
 
-    /// Between two steps of a long reconciliation: pushes the changes another job asked for (it
-    /// found this tenant held), then polls the orders that sent a few times, so that a change
-    /// made meanwhile waits neither for the reconciliation's end nor for the next plan. Polls
-    /// come at these steps only, never between reading a page and comparing it.
+    /// Between two steps of a long reconciliation, and at the end of every job: pushes the
+    /// changes another job asked for (it found this tenant held), with the accounts read again,
+    /// then polls the tenant's orders a few times, so that a change made meanwhile waits neither
+    /// for the reconciliation's end nor for the next plan. Polls come at these steps only, never
+    /// between reading a page and comparing it. Its errors are the job's, not its
+    /// reconciliation's (`step_errors`).
     pub(crate) async fn between_steps(&mut self, job: usize) -> Result<(), StoreError> {
+        let errors_before = self.jobs[job].errors.len();
+        let outcome = self.answer_push_request(job).await;
+        let state = &mut self.jobs[job];
+        state.step_errors += state.errors.len() - errors_before;
+        outcome
+    }
+
+    async fn answer_push_request(&mut self, job: usize) -> Result<(), StoreError> {
         let unit = self.jobs[job].job.unit.clone();
-        if self.repo.take_push_request(&unit, &self.id).await? {
+        if let Some(asked_for) = self.repo.take_push_request(&unit, &self.id).await? {
+            let mut names = self.jobs[job].job.accounts.clone();
+            names.extend(asked_for.into_iter().filter(|a| !self.jobs[job].job.accounts.contains(a)));
+            let accounts = self.unit_accounts(&unit, &names).await?;
+            let state = &mut self.jobs[job];
+            state.job.accounts = names;
+            state.accounts = accounts;
+            Self::forget_old_consent(self.cfg, &mut state.job);
             self.push_numbers(job).await?;
             if !self.out_of_time() {
                 self.push_releases(job).await?;
@@ -157,11 +189,17 @@ impl Run<'_> {
             self.polls_owed = self.cfg.poll_rounds;
         }
         let pause_over = self.polled_at.is_none_or(|at| at.elapsed() >= self.cfg.poll_pause);
-        if self.polls_owed > 0 && pause_over && !self.open.is_empty() && !self.out_of_time() {
+        let tenant = self.jobs[job].job.tenant_id.clone();
+        let (mine, others): (Vec<OpenOrder>, Vec<OpenOrder>) =
+            std::mem::take(&mut self.open).into_iter().partition(|o| Some(&o.tenant_id) == tenant.as_ref());
+        self.open = others;
+        if self.polls_owed > 0 && pause_over && !mine.is_empty() && !self.out_of_time() {
             self.polls_owed -= 1;
             self.polled_at = Some(std::time::Instant::now());
-            let orders = std::mem::take(&mut self.open);
-            self.open = self.poll_orders(orders).await?;
+            let still_open = self.poll_orders(mine).await?;
+            self.open.extend(still_open);
+        } else {
+            self.open.extend(mine);
         }
         Ok(())
     }
@@ -193,10 +231,6 @@ impl Run<'_> {
             if self.jobs[i].job.reconcile && !self.out_of_time() {
                 self.current = Some(i);
                 self.reconcile_job(i).await?;
-                // A push asked for during its last page.
-                if !self.out_of_time() {
-                    self.between_steps(i).await?;
-                }
             }
         }
         self.current = None;
@@ -204,8 +238,16 @@ impl Run<'_> {
         if self.stopped_early {
             return Ok(());
         }
-        for _ in 0..self.cfg.poll_rounds {
-            if self.open.is_empty() || self.out_of_time() {
+        for round in 0..=self.cfg.poll_rounds {
+            // A push asked for since its last step (asked of any job: it holds the lease).
+            for i in 0..self.jobs.len() {
+                if !self.out_of_time() {
+                    self.current = Some(i);
+                    self.between_steps(i).await?;
+                }
+            }
+            self.current = None;
+            if round == self.cfg.poll_rounds || self.open.is_empty() || self.out_of_time() {
                 break;
             }
             tokio::time::sleep(self.cfg.poll_pause).await;
