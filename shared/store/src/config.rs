@@ -9,8 +9,8 @@ use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider, TlsCont
 /// The roots AWS service endpoints chain to: Amazon Root CA 1–4 and the Starfield Services root
 /// that cross-signs them (Amazon Trust Services, https://www.amazontrust.com/repository/).
 /// Trusting only these, instead of the system store, takes reading the system bundle and every
-/// file of `/etc/ssl/certs` (~290 files on Debian) out of every cold start (the largest part of it beyond a bare `lambda_runtime`; see
-/// BENCHMARKS.md (c)). The trade: an endpoint whose chain leaves Amazon Trust Services (a
+/// file of `/etc/ssl/certs` (~290 files on Debian) out of every cold start (the largest part of
+/// it beyond a bare `lambda_runtime`; see BENCHMARKS.md (c)). The trade: an endpoint whose chain leaves Amazon Trust Services (a
 /// TLS-inspecting proxy, a future re-rooting) is refused until `TLS_ROOTS=system` is set.
 const AWS_ROOTS: &[u8] = include_bytes!("aws_roots.pem");
 

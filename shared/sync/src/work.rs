@@ -32,8 +32,9 @@ pub(crate) struct JobState {
 }
 
 /// A worker: does one job, unless another worker holds its unit (then it is `skipped`: that
-/// worker is doing it, and is asked to push the job's changes). A store error fails the job, to be retried; its lease is given back.
-/// Its report is kept with the planners' (`GET /syncRuns`) unless it was skipped.
+/// worker is doing it, and is asked to push the job's changes). A store error fails the job, to
+/// be retried; its lease is given back. Its report is kept with the planners' (`GET /syncRuns`)
+/// unless it was skipped.
 pub async fn work_job(
     repo: &Repository,
     backend: &dyn Backend,
@@ -117,6 +118,7 @@ impl Run<'_> {
         }
         Ok(())
     }
+
     /// The accounts named that are still the unit's (one moved to another tenant since the plan
     /// is that tenant's now; a deleted one is gone).
     async fn unit_accounts(&self, unit: &str, names: &[String]) -> Result<Vec<Stored<Account>>, StoreError> {
