@@ -209,6 +209,13 @@ async fn the_plan_has_one_job_per_tenant_with_work() {
     f.stack.setup("DELETE", &format!("/accounts/acct2/numbers/{}", us_numbers(1000, 1)[0]), None).await;
     let (_, jobs) = plan_all(&f, &f.sync).await;
     assert_eq!(pushing(&jobs), ["acct1", "acct2"], "{jobs:?}");
+    // With every tenant due, the jobs with changes are sent first, ahead of acct0's
+    // reconciliation, whose turn comes first: on the queue they must not wait behind it.
+    let all_due = SyncConfig { reconcile_interval: f.sync.schedule, ..f.sync.clone() };
+    let (_, jobs) = plan_all(&f, &all_due).await;
+    let sent: Vec<(String, bool, bool)> = jobs.iter().map(|j| (j.accounts.join(","), j.push, j.reconcile)).collect();
+    let expected = [("acct1", true, true), ("acct2", true, true), ("acct0", false, true)];
+    assert_eq!(sent, expected.map(|(a, p, r)| (a.to_string(), p, r)), "{jobs:?}");
 }
 
 /// Orders written before they were filed by tenant (`ORDERS`/`<orderId>`) are refiled by the
@@ -441,4 +448,45 @@ async fn a_change_jumps_its_tenants_running_reconciliation() {
         .expect("worker");
     assert_ne!(r.status, RunStatus::Skipped, "{r:?}");
     assert_eq!(r.pushed.numbers_uploaded, 0, "{r:?}");
+}
+
+/// A job that pushes and then reconciles a big tenant polls its own order between the
+/// comparison's pages: the change is synced while the comparison goes on, not after it (at the
+/// issue's size a comparison outlasts the run, and the order waited for the next plan).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jobs_own_push_lands_before_its_reconciliation_ends() {
+    let mut f = Flow::start(Config { page_size: 10, ..quiet() }).await;
+    f.consent(TENANT, &["US"]).await;
+    f.syncing_account("contoso", TENANT).await;
+    let mut tns = us_numbers(0, 300);
+    let change = tns.remove(150);
+    f.add_oc_numbers("contoso", &tns).await;
+    f.sync_until_settled(5).await;
+    assert!(all_synced(&f, "contoso", 299).await);
+    f.add_oc_numbers("contoso", std::slice::from_ref(&change)).await;
+    let mut job = plan(&f, &f.sync, TENANT).await;
+    assert!(job.push, "{job:?}");
+    job.reconcile = true;
+    // 500 ms a call: its 30 pages take fifteen seconds.
+    f.pace(120);
+    let f = Arc::new(f);
+    let worker = {
+        let (f, job) = (f.clone(), job.clone());
+        tokio::spawn(async move {
+            switchboard_sync::work_job(f.stack.repo(), f.backend.as_ref(), Deadline::none(), &f.sync, job).await
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !all_synced(&f, "contoso", 300).await {
+        assert!(!worker.is_finished(), "the change was not synced before the reconciliation ended");
+        assert!(Instant::now() < deadline, "the change was never synced");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(!worker.is_finished(), "the change was not synced before the reconciliation ended");
+    let r = worker.await.expect("worker task").expect("worker");
+    assert_eq!(r.status, RunStatus::Succeeded, "{r:?}");
+    assert_eq!((r.pushed.upload_orders, r.pushed.numbers_uploaded), (1, 1), "{r:?}");
+    assert!(r.drift.is_empty(), "{:?}", r.drift);
+    let status = f.stack.repo().tenant_sync(TENANT).await.expect("status").expect("a status");
+    assert!(status.last_reconciled_ms.is_some_and(|ms| ms >= job.planned_ms), "{status:?}");
 }

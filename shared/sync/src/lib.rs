@@ -72,8 +72,8 @@ struct Run<'a> {
     unit: Option<String>,
     /// Orders this run knows to be open (polled, or sent by it).
     open: Vec<OpenOrder>,
-    /// Polls still owed to the orders a push between reconciliation steps sent, and when they
-    /// were last polled there.
+    /// Polls still owed to the orders this run's last push sent, made between reconciliation
+    /// steps, and when they were last polled there (or sent).
     polls_owed: u32,
     polled_at: Option<std::time::Instant>,
     /// The jobs being worked, and which of them the current step is for.

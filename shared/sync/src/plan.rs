@@ -208,9 +208,13 @@ impl Run<'_> {
             None if pushing.is_empty() => self.state.push_after = None,
             None => {}
         }
-        // Reconciliations in the order chosen (longest waiting first), so a run that stops early
-        // leaves those that waited least.
-        jobs.sort_by_key(|j| j.tenant_id.as_ref().and_then(|t| rank.get(t)).copied().unwrap_or(usize::MAX));
+        // Jobs with changes first, so that on the queue they do not wait behind reconciliations
+        // that take a worker for a whole run; then reconciliations in the order chosen (longest
+        // waiting first), so a run that stops early leaves those that waited least.
+        jobs.sort_by_key(|j| {
+            let rank = j.tenant_id.as_ref().and_then(|t| rank.get(t)).copied().unwrap_or(usize::MAX);
+            (!(j.poll || j.push), rank)
+        });
         planned.jobs = jobs.len();
         planned.with_orders = jobs.iter().filter(|j| j.poll).count();
         planned.with_pushes = jobs.iter().filter(|j| j.push).count();

@@ -188,22 +188,31 @@ impl Run<'_> {
             if !self.out_of_time() {
                 self.push_releases(job).await?;
             }
-            self.polls_owed = self.cfg.poll_rounds;
+            self.owe_polls();
         }
         let pause_over = self.polled_at.is_none_or(|at| at.elapsed() >= self.cfg.poll_pause);
+        if self.polls_owed == 0 || !pause_over || self.out_of_time() {
+            return Ok(());
+        }
         let tenant = self.jobs[job].job.tenant_id.clone();
         let (mine, others): (Vec<OpenOrder>, Vec<OpenOrder>) =
             std::mem::take(&mut self.open).into_iter().partition(|o| Some(&o.tenant_id) == tenant.as_ref());
         self.open = others;
-        if self.polls_owed > 0 && pause_over && !mine.is_empty() && !self.out_of_time() {
+        if !mine.is_empty() {
             self.polls_owed -= 1;
             self.polled_at = Some(std::time::Instant::now());
-            let still_open = self.poll_orders(mine).await?;
-            self.open.extend(still_open);
-        } else {
-            self.open.extend(mine);
         }
+        let still_open = self.poll_orders(mine).await?;
+        self.open.extend(still_open);
         Ok(())
+    }
+
+    /// After a push, its orders are polled at the next steps, a pause apart, so that a change
+    /// lands while a long reconciliation goes on rather than after it (or with the next plan,
+    /// if the reconciliation runs out of time).
+    fn owe_polls(&mut self) {
+        self.polls_owed = self.cfg.poll_rounds;
+        self.polled_at = Some(std::time::Instant::now());
     }
 
     async fn phases(&mut self) -> Result<(), StoreError> {
@@ -226,6 +235,9 @@ impl Run<'_> {
                 self.push_numbers(i).await?;
                 if !self.out_of_time() {
                     self.push_releases(i).await?;
+                }
+                if self.jobs[i].pushed {
+                    self.owe_polls();
                 }
             }
         }
