@@ -72,6 +72,14 @@ impl TenantJob {
     fn has_work(&self) -> bool {
         self.poll || self.push || self.reconcile
     }
+
+    /// A consent seen longer than a schedule interval ago is taken as unknown: the job may have
+    /// been delivered late (SQS retried it), and the consent changed since.
+    pub(crate) fn forget_old_consent(&mut self, schedule: std::time::Duration) {
+        if now_ms().saturating_sub(self.planned_ms) > schedule.as_millis() as u64 {
+            self.consent = ConsentSeen::Unknown;
+        }
+    }
 }
 
 impl ConsentSeen {

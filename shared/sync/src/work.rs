@@ -105,7 +105,7 @@ impl Run<'_> {
             // A job delivered late (SQS retried it) may carry a consent that has changed since:
             // it then concludes nothing from it, and a reconciliation done since its plan is
             // not done again.
-            Self::forget_old_consent(self.cfg, &mut job);
+            job.forget_old_consent(self.cfg.schedule);
             if before.last_reconciled_ms.is_some_and(|ms| ms >= job.planned_ms) {
                 job.reconcile = false;
             }
@@ -131,13 +131,6 @@ impl Run<'_> {
             }
         }
         Ok(accounts)
-    }
-
-    /// A consent seen longer than a schedule interval ago is taken as unknown.
-    fn forget_old_consent(cfg: &SyncConfig, job: &mut TenantJob) {
-        if now_ms().saturating_sub(job.planned_ms) > cfg.schedule.as_millis() as u64 {
-            job.consent = crate::ConsentSeen::Unknown;
-        }
     }
 
     /// Takes the job's lease. If another worker holds it (a long reconciliation, most often), a
@@ -183,7 +176,7 @@ impl Run<'_> {
             let state = &mut self.jobs[job];
             state.job.accounts = names;
             state.accounts = accounts;
-            Self::forget_old_consent(self.cfg, &mut state.job);
+            state.job.forget_old_consent(self.cfg.schedule);
             self.push_numbers(job).await?;
             if !self.out_of_time() {
                 self.push_releases(job).await?;
