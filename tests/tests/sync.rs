@@ -345,6 +345,13 @@ async fn relationship_rules(f: &Flow) {
         )
         .await;
     assert_eq!(r.status, 200);
+    // The relationship's last change is the time of this patch (to the second).
+    let when = r.body["customerRelationship"]["lastModifiedOn"].as_str().unwrap_or_default().to_string();
+    let parsed =
+        aws_sdk_dynamodb::primitives::DateTime::from_str(&when, aws_sdk_dynamodb::primitives::DateTimeFormat::DateTime)
+            .map(|t| t.to_millis().unwrap_or(0) as u64);
+    let now = switchboard_store::now_ms();
+    assert!(parsed.is_ok_and(|ms| ms + 2_000 >= now && ms <= now), "{when:?}");
     let list = f.stack.admin("GET", "/teamsRequestsForInformation?filter=customerRelationship/status%20eq%20'ConsentDeclined'&countRecords=true", None).await;
     assert_eq!(list.header("x-ms-record-count"), Some("1"));
 }
@@ -424,4 +431,33 @@ async fn numbers_queued_before_the_sharding_still_go_out() {
     let mut held = f.tenant_numbers(TENANT).await;
     held.sort();
     assert_eq!(held, tns);
+}
+
+/// A second account on a tenant is created (ACG allowed it) with a `Warning` naming the first,
+/// and the tenant's request for information stays linked to the first while that exists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_account_on_a_tenant_is_warned_about() {
+    let f = Flow::start(quiet()).await;
+    f.consent(TENANT, &["US"]).await;
+    f.sync().await;
+    let linked = || async {
+        let r = f.stack.admin("GET", &format!("/teamsRequestsForInformation/{TENANT}"), None).await;
+        r.body["accountName"].as_str().map(str::to_string)
+    };
+    let body = |name: &str| json!({"name": name, "serviceDetails": {"teamsTenantId": TENANT}});
+    let first = f.stack.admin("PUT", "/accounts/contoso", Some(body("contoso"))).await;
+    assert_eq!((first.status.as_u16(), first.header("warning")), (201, None), "{:?}", first.body);
+    assert_eq!(linked().await.as_deref(), Some("contoso"));
+    let second = f.stack.admin("PUT", "/accounts/fabrikam", Some(body("fabrikam"))).await;
+    assert_eq!(second.status, 201, "{:?}", second.body);
+    let warning = second.header("warning").unwrap_or_default();
+    assert!(warning.starts_with("299 ") && warning.contains(TENANT) && warning.contains("contoso"), "{warning}");
+    assert_eq!(linked().await.as_deref(), Some("contoso"));
+    // The first replaced: no warning. Once it is gone, the second serves the tenant.
+    let again = f.stack.admin("PUT", "/accounts/contoso", Some(body("contoso"))).await;
+    assert_eq!((again.status.as_u16(), again.header("warning")), (200, None));
+    assert_eq!(f.stack.admin("DELETE", "/accounts/contoso", None).await.status, 204);
+    let after = f.stack.admin("PUT", "/accounts/fabrikam", Some(body("fabrikam"))).await;
+    assert_eq!((after.status.as_u16(), after.header("warning")), (200, None));
+    assert_eq!(linked().await.as_deref(), Some("fabrikam"));
 }

@@ -18,6 +18,16 @@ fn zero() -> AttributeValue {
     AttributeValue::N("0".into())
 }
 
+/// What `put_account` did.
+#[derive(Debug)]
+pub struct AccountPut {
+    pub written: Written,
+    pub stored: Stored<Account>,
+    /// Another account that already serves the account's Teams tenant (its request for
+    /// information stays linked to that one).
+    pub tenant_served_by: Option<String>,
+}
+
 impl Repository {
     pub(crate) async fn get_account_item(&self, name: &str) -> Result<Option<Item>, StoreError> {
         self.get_item(keys::account(name)).await
@@ -34,11 +44,7 @@ impl Repository {
 
     /// Creates or replaces an account. Counters are kept; the Teams tenant may not change while
     /// OC/TPM numbers exist, and a service may not be turned off while numbers use it.
-    pub async fn put_account(
-        &self,
-        mut account: Account,
-        pre: &Precondition,
-    ) -> Result<(Written, Stored<Account>), StoreError> {
+    pub async fn put_account(&self, mut account: Account, pre: &Precondition) -> Result<AccountPut, StoreError> {
         account.clear_read_only();
         if account.service_details.syncs() {
             account.service_provisioning_status = Some(ProvisioningStatus::Pending);
@@ -69,11 +75,13 @@ impl Repository {
             actions.extend(self.audit_action("accounts.put", scope, vec![changed])?);
             if self.transact(actions).await? {
                 // An account created for a consent is linked to its request for information.
-                if let Some(tenant) = account.teams_tenant_id() {
-                    self.link_rfi(tenant, &account.name).await?;
-                }
+                let tenant_served_by = match account.teams_tenant_id() {
+                    Some(tenant) => self.link_rfi(tenant, &account.name).await?,
+                    None => None,
+                };
                 let written = if current.is_some() { Written::Replaced } else { Written::Created };
-                return Ok(Some((written, Stored { value: account.clone(), etag })));
+                let stored = Stored { value: account.clone(), etag };
+                return Ok(Some(AccountPut { written, stored, tenant_served_by }));
             }
             // Why it failed, from the item as it stands now; a mere concurrent write is retried.
             let now = self.get_account_item(&account.name).await?;

@@ -70,7 +70,7 @@ pub struct AuditQuery {
     pub to: Option<String>,
 }
 
-fn rfc3339(ms: u64) -> String {
+pub(crate) fn rfc3339(ms: u64) -> String {
     DateTime::from_millis(ms as i64).fmt(DateTimeFormat::DateTime).unwrap_or_default()
 }
 

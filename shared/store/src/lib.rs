@@ -24,6 +24,7 @@ mod syncstate;
 mod tx;
 mod work;
 
+pub use accounts::AccountPut;
 pub use audit::AuditQuery;
 pub use budget::TableBudget;
 pub use civic::AddressChanges;

@@ -6,13 +6,13 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use switchboard_domain::rfi::{self, RequestForInformation};
 use switchboard_domain::ProvisioningStatus;
 
-use crate::audit::{Entity, Scope};
+use crate::audit::{rfc3339, Entity, Scope};
 use crate::batch::Item;
 use crate::error::{Missing, StoreError};
 use crate::expr::Placeholders;
 use crate::keys::{self, DOC, ETAG, PK};
 use crate::paging::{Listing, Page, PageRequest};
-use crate::retry::optimistic;
+use crate::retry::{now_ms, optimistic};
 use crate::{item, new_etag, Precondition, Repository, Stored};
 
 fn not_found(tenant: &str) -> StoreError {
@@ -75,6 +75,9 @@ impl Repository {
             }
             let mut next = stored.value.clone();
             rfi::apply_patch(&mut next, patch)?;
+            if next.customer_relationship != stored.value.customer_relationship {
+                next.customer_relationship.last_modified_on = Some(rfc3339(now_ms()));
+            }
             next.service_provisioning_status = Some(ProvisioningStatus::Pending);
             next.service_provisioning_errors.clear();
             let etag = self.put_rfi_if(&next, Some(&stored), "rfis.patch").await?;
@@ -83,13 +86,28 @@ impl Repository {
         .await
     }
 
-    /// Records which account serves a tenant (best effort: no RFI, nothing to link).
-    pub async fn link_rfi(&self, tenant: &str, account: &str) -> Result<(), StoreError> {
+    /// Records which account serves a tenant (best effort: no RFI, nothing to link). The first
+    /// account stays linked while it exists: returns `Some(name)` of that other account when
+    /// `account` is a second one on the tenant.
+    pub async fn link_rfi(&self, tenant: &str, account: &str) -> Result<Option<String>, StoreError> {
+        let link = format!("{DOC}.accountName");
         let mut p = Placeholders::default();
-        let update =
-            format!("SET {} = {}", p.path(&format!("{DOC}.accountName")), p.value(AttributeValue::S(account.into())));
+        let (path, name) = (p.path(&link), p.value(AttributeValue::S(account.into())));
+        let update = format!("SET {path} = {name}");
+        let cond = format!("attribute_exists({}) AND (attribute_not_exists({path}) OR {path} = {name})", p.path(PK));
+        if self.update_if(keys::rfi(tenant), update, cond, &p).await? {
+            return Ok(None);
+        }
+        // No request for information (fine), or one linked to another account: still there?
+        let Some(rfi) = self.get_rfi_item(tenant).await? else { return Ok(None) };
+        let Some(other) = item::rfi(&rfi)?.value.account_name.filter(|o| o != account) else { return Ok(None) };
+        if self.get_account_item(&other).await?.is_some() {
+            return Ok(Some(other));
+        }
+        // The linked account is gone: this one serves the tenant now.
+        let mut p = Placeholders::default();
+        let update = format!("SET {} = {}", p.path(&link), p.value(AttributeValue::S(account.into())));
         let cond = format!("attribute_exists({})", p.path(PK));
-        // No request for information to link is fine.
-        self.update_if(keys::rfi(tenant), update, cond, &p).await.map(|_| ())
+        self.update_if(keys::rfi(tenant), update, cond, &p).await.map(|_| None)
     }
 }

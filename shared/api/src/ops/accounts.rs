@@ -1,6 +1,6 @@
 //! `/accounts` and `/accounts/{accountName}`.
 
-use lambda_http::http::StatusCode;
+use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::Request;
 
 use switchboard_domain::{account, Account};
@@ -33,8 +33,17 @@ pub async fn put(app: &App, req: Request) -> Result {
     let name = account_name(&req)?;
     let account: Account = json_body(&req, "application/json")?;
     account.validate(&name)?;
-    let (written, stored) = app.repo.put_account(account, &request::precondition(&req)?).await?;
-    Ok(written_response(written, &stored))
+    let put = app.repo.put_account(account, &request::precondition(&req)?).await?;
+    let mut resp = written_response(put.written, &put.stored);
+    if let (Some(other), Some(tenant)) = (&put.tenant_served_by, put.stored.value.teams_tenant_id()) {
+        // An extension: ACG allowed it silently, and it is allowed still, but a second account
+        // on a tenant is most often a mistake (its request stays linked to the first).
+        let text = format!("299 switchboard \"Teams tenant {tenant} already has account {other}\"");
+        if let Ok(v) = HeaderValue::from_str(&text) {
+            resp.headers_mut().insert("warning", v);
+        }
+    }
+    Ok(resp)
 }
 
 pub async fn delete(app: &App, req: Request) -> Result {
