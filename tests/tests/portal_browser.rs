@@ -61,7 +61,7 @@ async fn the_walkthrough_in_a_real_browser() {
         json!({"tenantId": TENANT, "companyName": "Woodgrove Bank", "consentedCountries": ["US"]}),
     )
     .await;
-    emu_admin(&c.http, &emu, "PUT", &format!("/admin/tenants/{TENANT}/civicAddresses/ca-1"), json!({"id": "ca-1", "country": "US", "cityOrTown": "Reston", "companyName": "Woodgrove Bank", "description": "Head office", "locations": [{"id": "loc-1", "civicAddressId": "ca-1", "elin": "5105850000", "description": "Floor 1"}]})).await;
+    emu_admin(&c.http, &emu, "PUT", &format!("/admin/tenants/{TENANT}/civicAddresses/ca-1"), json!({"id": "ca-1", "country": "US", "cityOrTown": "Reston", "companyName": "Woodgrove Bank", "description": "Head office", "validationStatus": "Validated", "locations": [{"id": "loc-1", "civicAddressId": "ca-1", "elin": "5105850000", "description": "Floor 1"}]})).await;
     sync(c).await;
 
     let mut b = Browser::start("portal").await;
@@ -81,11 +81,24 @@ async fn the_walkthrough_in_a_real_browser() {
     let (kind, text) = b.flash().await;
     assert_eq!(kind, "error", "{text}");
     assert!(text.to_lowercase().contains("reason"), "{text}");
+    // Said in words, at the field: no error code, no "target:".
+    assert!(!text.contains("InvalidInput:") && !text.contains("target:"), "{text}");
+    let invalid =
+        |id: &str| format!("return document.querySelector('[data-testid={id}]').getAttribute('aria-invalid')");
+    assert_eq!(b.js(&invalid("rfi-reason")).await, "true");
+    assert!(b.text_of("field-error").await.unwrap_or_default().contains("reason"));
     b.shot("declined-needs-a-reason").await;
     let (_, _, rfi) = c.call("GET", &format!("/teamsRequestsForInformation/{TENANT}"), None).await;
     assert_ne!(rfi["customerRelationship"]["status"], "ConsentDeclined", "nothing was sent");
 
+    // A 70-character ticket ID is refused, not silently cut to 64.
     b.select("rfi-status", "AgreementSigned").await;
+    b.fill("rfi-ticket", &"T".repeat(70)).await;
+    b.click("rfi-save").await;
+    let (kind, text) = b.flash().await;
+    assert!(kind == "error" && text.contains("70") && text.contains("64"), "{kind}: {text}");
+    assert_eq!(b.js(&invalid("rfi-ticket")).await, "true");
+    assert_eq!(b.js("return document.querySelector('[data-testid=rfi-ticket]').value.length").await, 70);
     b.fill("rfi-ticket", "CRM-1042").await;
     b.click("rfi-save").await;
     let (kind, text) = b.flash().await;
@@ -103,12 +116,38 @@ async fn the_walkthrough_in_a_real_browser() {
     b.check("account-sync", true).await;
     b.shot("create-account").await;
     b.click("account-submit").await;
-    b.ready("accounts").await;
-    assert!(b.row_keys("account").await.contains(&"woodgrove".to_string()));
+    // Created: the portal lands on the new account.
+    b.ready("numbers").await;
+    let (kind, text) = b.flash().await;
+    assert!(kind == "ok" && text.contains("woodgrove"), "{kind}: {text}");
     let (status, _, account) = c.call("GET", "/accounts/woodgrove", None).await;
     assert_eq!(status, 200);
     assert_eq!(account["serviceDetails"]["teamsTenantId"], TENANT);
     assert_eq!(account["serviceDetails"]["teamsOperatorConnect"]["syncEnabled"], true);
+
+    // The request now links to its account rather than offering another; a second account for
+    // the tenant is warned about, and asked about before it is made.
+    b.goto(&format!("{base}/portal/#/rfis/{TENANT}")).await;
+    b.ready("rfi").await;
+    assert!(!b.has("rfi-create-account").await, "Create account is still offered");
+    b.click("rfi-open-account").await;
+    b.ready("numbers").await;
+    assert!(b.js("return location.hash").await.as_str().unwrap_or("").starts_with("#/accounts/woodgrove/numbers"));
+    b.goto(&format!("{base}/portal/#/accounts/new?tenant={TENANT}")).await;
+    b.ready("account-form").await;
+    let note = b.text_of("tenant-has-account").await.unwrap_or_default();
+    assert!(note.contains("woodgrove"), "{note:?}");
+    b.fill("account-name", "woodgrove-again").await;
+    b.click("account-submit").await;
+    b.el("confirm-dialog").await;
+    b.shot("second-account-asked").await;
+    b.click("confirm-cancel").await;
+    let (status, _, _) = c.call("GET", "/accounts/woodgrove-again", None).await;
+    assert_eq!(status, 404, "a second account was made though the user cancelled");
+
+    b.click("nav-accounts").await;
+    b.ready("accounts").await;
+    assert!(b.row_keys("account").await.contains(&"woodgrove".to_string()));
     b.shot("accounts").await;
 
     // Numbers: manual input of several at once.
@@ -217,6 +256,8 @@ async fn the_walkthrough_in_a_real_browser() {
     b.click("numbers-delete").await;
     let confirm = b.el("confirm-dialog").await.text().await.unwrap();
     assert!(confirm.contains('3'), "{confirm}");
+    // The focus starts on Cancel: Enter does no harm.
+    assert_eq!(b.js("return document.activeElement.dataset.testid").await, "confirm-cancel");
     b.shot("delete-numbers-confirm").await;
     b.click("confirm-ok").await;
     b.ready("numbers").await;
@@ -277,6 +318,8 @@ async fn the_walkthrough_in_a_real_browser() {
     b.click_in_row("civic", "ca-1", "row-link").await;
     b.ready("civic-detail").await;
     assert_eq!(b.cell("location", "loc-1", "elin").await, "5105850000");
+    // The backend says "Validated"; its casing does not turn it into "Not validated".
+    assert_eq!(b.text_of("civic-validated").await.as_deref(), Some("Validated"));
     b.shot("civic-address-detail").await;
 
     b.goto(&format!("{base}/portal/#/accounts/woodgrove/numbers")).await;
@@ -286,8 +329,16 @@ async fn the_walkthrough_in_a_real_browser() {
     b.shot("numbers-synced").await;
     b.click("nav-sync").await;
     b.ready("sync").await;
-    assert!(!b.row_keys("sync").await.is_empty());
+    let runs = b.row_keys("sync").await;
+    assert!(!runs.is_empty());
     b.shot("sync-runs").await;
+    // A run's details come into view, with the focus, when it is opened from the list.
+    b.click_in_row("sync", &runs[runs.len() - 1], "cell-kind").await;
+    b.el("sync-run").await;
+    let seen = b
+        .js("const d = document.querySelector('[data-testid=sync-run]'); const r = d.getBoundingClientRect(); return document.activeElement === d && r.top >= 0 && r.top < innerHeight")
+        .await;
+    assert_eq!(seen, true, "the run's details are not in view and focused");
 
     // Delete an account: the confirmation says how many numbers go with it.
     let (status, _, _) = c.call("PUT", "/accounts/closing", Some(json!({"name": "closing", "serviceDetails": {"teamsDirectRouting": {"enabled": true, "syncEnabled": false}}}))).await;
@@ -306,6 +357,13 @@ async fn the_walkthrough_in_a_real_browser() {
     b.click_in_row("account", "closing", "account-delete").await;
     let confirm = b.el("confirm-dialog").await.text().await.unwrap();
     assert!(confirm.contains("closing") && confirm.contains("2 numbers"), "{confirm}");
+    // Deleting an account takes typing its name.
+    let enabled = "return !document.querySelector('[data-testid=confirm-ok]').disabled";
+    assert_eq!(b.js(enabled).await, false);
+    b.fill("confirm-type", "closin").await;
+    assert_eq!(b.js(enabled).await, false);
+    b.fill("confirm-type", "closing").await;
+    assert_eq!(b.js(enabled).await, true);
     b.shot("delete-account-confirm").await;
     b.click("confirm-ok").await;
     b.ready("accounts").await;

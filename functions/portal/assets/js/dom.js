@@ -31,6 +31,32 @@ export function options(items, selected) {
   return items.map((o) => h('option', { value: o.value, selected: o.value === selected }, o.label ?? o.value));
 }
 
+/**
+ * Marks a form control as wrong (`aria-invalid`) with `message` beside it, read out with it
+ * (`aria-describedby`), until its value changes. `null` clears it.
+ */
+export function fieldError(control, message) {
+  const id = `${control.id || (control.id = `f-${Math.random().toString(36).slice(2, 9)}`)}-error`;
+  document.getElementById(id)?.remove();
+  const described = (control.getAttribute('aria-describedby') || '').split(' ').filter((x) => x && x !== id);
+  if (!message) {
+    control.removeAttribute('aria-invalid');
+    if (described.length) control.setAttribute('aria-describedby', described.join(' '));
+    else control.removeAttribute('aria-describedby');
+    return;
+  }
+  control.setAttribute('aria-invalid', 'true');
+  control.setAttribute('aria-describedby', [...described, id].join(' '));
+  control.after(h('div', { class: 'field-error', id, testid: 'field-error', role: 'alert' }, sentence(message)));
+  const clear = () => {
+    fieldError(control, null);
+    control.removeEventListener('input', clear);
+    control.removeEventListener('change', clear);
+  };
+  control.addEventListener('input', clear);
+  control.addEventListener('change', clear);
+}
+
 /** A labelled form row. */
 export function field(label, control, hint) {
   const id = control.id || (control.id = `f-${Math.random().toString(36).slice(2, 9)}`);
@@ -53,16 +79,23 @@ function flashEl() {
   return document.getElementById('flash');
 }
 
-/** The lines an error shows: `code: message (target)`, then its details. */
+/** Upper-cases the first letter: the API's messages start lower-case, to read inside others. */
+function sentence(text) {
+  const t = String(text || '').trim();
+  return t ? t[0].toUpperCase() + t.slice(1) : t;
+}
+
+/**
+ * The lines an error shows, for people: its message, then its details (each with the field or
+ * line it is about). The API's code, status and request id go in a small line under them, for
+ * support, not at the start of the message.
+ */
 export function describeError(err) {
-  if (!err) return { head: 'Unknown error', details: [] };
-  const code = err.code || err.name || 'Error';
-  const target = err.target ? ` (target: ${err.target})` : '';
-  const head = `${code}: ${err.message || 'request failed'}${target}`;
-  const details = (err.details || []).map(
-    (d) => `${d.target ? `${d.target}: ` : ''}${d.code && d.code !== code ? `${d.code}: ` : ''}${d.message}`,
-  );
-  return { head, details, status: err.status, requestId: err.requestId };
+  if (!err) return { head: 'Something went wrong.', details: [], meta: [] };
+  const head = sentence(err.message || 'The request failed.');
+  const details = (err.details || []).map((d) => `${d.target ? `${d.target}: ` : ''}${d.message}`);
+  const meta = [err.code, err.status ? `HTTP ${err.status}` : null, err.requestId ? `request id ${err.requestId}` : null];
+  return { head, details, meta: meta.filter(Boolean) };
 }
 
 function showFlash(kind, body) {
@@ -90,19 +123,21 @@ export const flash = {
   /** Shows an API error (code, message, target, details) or any Error. `withDetails: false` omits the list. */
   error(err, { withDetails = true } = {}) {
     const d = describeError(err);
-    const meta = [d.status ? `HTTP ${d.status}` : null, d.requestId ? `request id ${d.requestId}` : null].filter(Boolean);
     showFlash('error', [
       h('div', { class: 'flash-head' }, d.head),
       withDetails && d.details.length ? h('ul', { class: 'flash-details' }, d.details.map((t) => h('li', null, t))) : null,
-      meta.length ? h('div', { class: 'flash-meta' }, meta.join(' · ')) : null,
+      d.meta.length ? h('div', { class: 'flash-meta' }, d.meta.join(' · ')) : null,
     ]);
   },
 };
 
 // ---- confirmation dialog ----
 
-/** Asks a yes/no question in a modal dialog; resolves true for OK. */
-export function confirmDialog({ title, message, okLabel = 'Delete', danger = true, extra = null }) {
+/**
+ * Asks a yes/no question in a modal dialog; resolves true for OK. The focus starts on Cancel, so
+ * that Enter does no harm. With `typeToConfirm`, OK is enabled only once that text is typed.
+ */
+export function confirmDialog({ title, message, okLabel = 'Delete', danger = true, extra = null, typeToConfirm = null }) {
   return new Promise((resolve) => {
     let settled = false;
     const settle = (ok) => {
@@ -111,18 +146,21 @@ export function confirmDialog({ title, message, okLabel = 'Delete', danger = tru
         resolve(ok);
       }
     };
+    const ok = h('button', { type: 'button', class: danger ? 'danger' : 'primary', testid: 'confirm-ok', onclick: () => close(true) }, okLabel);
+    const cancel = h('button', { type: 'button', testid: 'confirm-cancel', onclick: () => close(false) }, 'Cancel');
+    let typed = null;
+    if (typeToConfirm) {
+      ok.disabled = true;
+      typed = h('input', { type: 'text', testid: 'confirm-type', autocomplete: 'off', spellcheck: 'false', oninput: () => { ok.disabled = typed.value.trim() !== typeToConfirm; } });
+    }
     const dlg = h(
       'dialog',
-      { class: 'confirm', testid: 'confirm-dialog', 'aria-labelledby': 'confirm-title' },
+      { class: 'confirm', testid: 'confirm-dialog', 'aria-labelledby': 'confirm-title', 'aria-describedby': 'confirm-message' },
       h('h2', { id: 'confirm-title' }, title),
-      h('p', { class: 'confirm-message' }, message),
+      h('p', { class: 'confirm-message', id: 'confirm-message' }, message),
       extra,
-      h(
-        'div',
-        { class: 'actions' },
-        h('button', { type: 'button', class: danger ? 'danger' : 'primary', testid: 'confirm-ok', onclick: () => close(true) }, okLabel),
-        h('button', { type: 'button', testid: 'confirm-cancel', onclick: () => close(false) }, 'Cancel'),
-      ),
+      typed ? field(`Type ${typeToConfirm} to confirm`, typed) : null,
+      h('div', { class: 'actions' }, ok, cancel),
     );
     function close(ok) {
       settle(ok);
@@ -136,6 +174,7 @@ export function confirmDialog({ title, message, okLabel = 'Delete', danger = tru
     document.body.append(dlg);
     if (typeof dlg.showModal === 'function') dlg.showModal();
     else dlg.setAttribute('open', '');
+    cancel.focus();
   });
 }
 

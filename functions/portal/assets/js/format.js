@@ -20,6 +20,11 @@ export function duration(ms) {
   return s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 }
 
+/** Whether two enum values are the same, whatever their case (the backend's casing varies). */
+export function sameEnum(a, b) {
+  return typeof a === 'string' && typeof b === 'string' && a.toLowerCase() === b.toLowerCase();
+}
+
 /** A coloured badge for pending/synced/failed, succeeded/partial/skipped, provisioned…; '—' when absent. */
 export function badge(value, label = value) {
   if (!value) return h('span', { class: 'muted' }, '—');

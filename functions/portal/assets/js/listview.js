@@ -32,6 +32,13 @@ export function dataTable(name, columns, rows, { key, onRowClick, selectable = n
             if (e.target.closest('a, button, input, select, label, textarea')) return;
             onRowClick(row, tr);
           });
+          // Rows open from the keyboard too: Tab to a row, then Enter.
+          tr.tabIndex = 0;
+          tr.addEventListener('keydown', (e) => {
+            if (e.key !== 'Enter' || e.target !== tr) return;
+            e.preventDefault();
+            onRowClick(row, tr);
+          });
         }
         return tr;
       })
@@ -42,7 +49,7 @@ export function dataTable(name, columns, rows, { key, onRowClick, selectable = n
 /**
  * A filterable, paged list bound to a page context. Options: name, path, columns, key,
  * query (fixed parameters), filter (bool), filterPlaceholder, filterHelp, pageSize, initialFilter, selectable (bool),
- * onRowClick, onSelection(keys), onLoaded(rows), noun ('number'), empty.
+ * onRowClick, onSelection(keys), onLoaded(rows), noun ('number'), nouns (its plural), empty.
  */
 export function listView(ctx, opts) {
   const state = {
@@ -56,6 +63,7 @@ export function listView(ctx, opts) {
     selected: new Set(),
   };
   const noun = opts.noun || 'item';
+  const nouns = opts.nouns || `${noun}s`;
 
   const filterInput = h('input', {
     type: 'search',
@@ -165,7 +173,7 @@ export function listView(ctx, opts) {
         key: opts.key,
         onRowClick: opts.onRowClick,
         selectable,
-        empty: state.filter ? `No ${noun}s match the filter.` : opts.empty || `No ${noun}s yet.`,
+        empty: state.filter ? `No ${nouns} match the filter.` : opts.empty || `No ${nouns} yet.`,
       }),
     );
     prev.disabled = state.stack.length === 0;
@@ -174,14 +182,17 @@ export function listView(ctx, opts) {
     const from = (page - 1) * state.pageSize + (state.rows.length ? 1 : 0);
     const to = (page - 1) * state.pageSize + state.rows.length;
     info.textContent = state.total != null
-      ? `${from}–${to} of ${plural(state.total, noun)} · page ${page}`
-      : `${plural(state.rows.length, noun)} · page ${page}`;
+      ? `${from}–${to} of ${plural(state.total, noun, nouns)} · page ${page}`
+      : `${plural(state.rows.length, noun, nouns)} · page ${page}`;
   }
 
   /** Loads the current page. The page is not ready until it has. */
   async function load() {
     ctx.loading();
     for (const b of [prev, next]) b.disabled = true;
+    // Visible work: the list says it is loading (and is marked busy for screen readers).
+    el.setAttribute('aria-busy', 'true');
+    if (!tableHolder.firstChild) tableHolder.append(h('p', { class: 'loading', testid: 'loading' }, `Loading ${nouns}…`));
     try {
       const query = { ...(opts.query || {}), maxpagesize: state.pageSize, countRecords: opts.count === false ? undefined : true };
       if (state.filter) query.filter = state.filter;
@@ -199,6 +210,7 @@ export function listView(ctx, opts) {
       render();
       ctx.error(err);
     } finally {
+      el.removeAttribute('aria-busy');
       ctx.done();
     }
   }

@@ -155,4 +155,10 @@ async function boot() {
   if (message) flash.error(message.error);
 }
 
+// The skip link moves the focus to the page without touching the hash the router owns.
+document.querySelector('.skip-link')?.addEventListener('click', (e) => {
+  e.preventDefault();
+  document.getElementById('main')?.focus();
+});
+
 boot();

@@ -2,7 +2,7 @@
 // `PUT` with `If-None-Match: *`; manage sends the whole account back with `If-Match: <etag>`.
 
 import { api, apiPath, ApiError } from '../api.js';
-import { field, h } from '../dom.js';
+import { confirmDialog, field, fieldError, h } from '../dom.js';
 import { badge } from '../format.js';
 import { isGuid, isName, SERVICES } from '../model.js';
 import { go, href } from '../router.js';
@@ -18,6 +18,12 @@ function writable(account) {
   }
   if (a.serviceDetails?.teamsDirectRouting) delete a.serviceDetails.teamsDirectRouting.subdomainStatus;
   return a;
+}
+
+/** The text of a `Warning: 299 <agent> "<text>"` header. */
+function warningText(header) {
+  const m = /^\d{3} \S+ "(.*)"$/.exec(header || '');
+  return m ? m[1] : null;
 }
 
 export async function render(ctx) {
@@ -63,12 +69,36 @@ export async function render(ctx) {
   const token1 = h('input', { type: 'text', testid: 'account-token1', name: 'region1Token', maxlength: 100, value: dr?.subdomainTokens?.region1Token ?? '', autocomplete: 'off' });
   const token2 = h('input', { type: 'text', testid: 'account-token2', name: 'region2Token', maxlength: 100, value: dr?.subdomainTokens?.region2Token ?? '', autocomplete: 'off' });
   const submit = h('button', { type: 'submit', class: 'primary', testid: 'account-submit' }, editing ? 'Save' : 'Create');
+  // Creating: the account that already serves the tenant, from its request for information.
+  const tenantNote = h('p', { class: 'notice', testid: 'tenant-has-account', hidden: true });
+  let servedBy = null;
+  async function checkTenant() {
+    const id = tenant.value.trim();
+    servedBy = null;
+    tenantNote.hidden = true;
+    if (editing || !isGuid(id)) return;
+    try {
+      const { data } = await api.get(apiPath('teamsRequestsForInformation', id));
+      if (id !== tenant.value.trim() || !data?.accountName) return;
+      servedBy = data.accountName;
+      tenantNote.replaceChildren(
+        'This tenant already has account ',
+        h('a', { href: href(['accounts', servedBy, 'numbers']), testid: 'tenant-account-link' }, servedBy),
+        '. Open it instead: a second account for the same tenant is rarely wanted.',
+      );
+      tenantNote.hidden = false;
+    } catch {
+      // No request for information (404) or no answer: nothing to warn about.
+    }
+  }
+  tenant.addEventListener('change', checkTenant);
 
   const form = h(
     'form',
     { class: 'card form', novalidate: true },
     field('Account name', name, editing ? 'The name is the account’s key and can’t be changed.' : 'Letters, digits, “_” and “-”; at most 100 characters.'),
     field('Teams tenant ID', tenant, 'The enterprise’s Microsoft 365 tenant. It can’t change once the account has Operator Connect or Teams Phone Mobile numbers.'),
+    tenantNote,
     field('Correlation ID', correlation, 'Optional: your identifier for this enterprise in other systems.'),
     h(
       'fieldset',
@@ -96,15 +126,18 @@ export async function render(ctx) {
     e.preventDefault();
     ctx.clearFlash();
     const accountName = name.value.trim();
+    const refuse = (control, target, message) => {
+      fieldError(control, message);
+      ctx.error(ApiError.input(target, message));
+      control.focus();
+    };
     if (!isName(accountName)) {
-      ctx.error(ApiError.input('name', 'The account name must be 1 to 100 letters, digits, “_” or “-”.'));
-      name.focus();
+      refuse(name, 'name', 'The account name must be 1 to 100 letters, digits, “_” or “-”.');
       return;
     }
     const tenantId = tenant.value.trim();
     if (tenantId && !isGuid(tenantId)) {
-      ctx.error(ApiError.input('serviceDetails.teamsTenantId', 'The Teams tenant ID must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx).'));
-      tenant.focus();
+      refuse(tenant, 'serviceDetails.teamsTenantId', 'The Teams tenant ID must be a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx).');
       return;
     }
     const body = editing ? writable(account) : { name: accountName };
@@ -137,11 +170,23 @@ export async function render(ctx) {
     }
     body.serviceDetails = details;
 
+    if (!editing && servedBy) {
+      const ok = await confirmDialog({
+        title: 'A second account for this tenant?',
+        message: `Tenant ${tenantId} already has account ${servedBy}. Create ${accountName} as a second account anyway?`,
+        okLabel: 'Create anyway',
+        danger: false,
+      });
+      if (!ok) return;
+    }
+
     submit.disabled = true;
     ctx.loading();
     try {
-      await api.put(apiPath('accounts', accountName), body, editing ? { ifMatch: etag || undefined } : { ifNoneMatch: '*' });
-      go('#/accounts', { ok: editing ? `Account ${accountName} saved.` : `Account ${accountName} created.` });
+      const res = await api.put(apiPath('accounts', accountName), body, editing ? { ifMatch: etag || undefined } : { ifNoneMatch: '*' });
+      const warning = warningText(res.headers.get('warning'));
+      const message = `Account ${accountName} ${editing ? 'saved' : 'created'}.${warning ? ` Note: ${warning}.` : ''}`;
+      go(editing ? '#/accounts' : href(['accounts', accountName, 'numbers']), { ok: message });
     } catch (err) {
       if (!editing && err.status === 412) err.message = `an account named ${accountName} already exists (${err.message})`;
       if (editing && err.status === 412) err.message = `the account was changed by someone else since this form was opened; reload and try again (${err.message})`;
@@ -161,5 +206,6 @@ export async function render(ctx) {
         : null,
     form,
   );
+  await checkTenant();
   ctx.done();
 }

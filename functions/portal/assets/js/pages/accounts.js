@@ -46,6 +46,7 @@ async function deleteAccount(ctx, a, view) {
     title: 'Delete account',
     message,
     extra: n > 0 ? h('p', { class: 'hint' }, 'Synced numbers are released from the backend service on the next sync.') : null,
+    typeToConfirm: a.name,
   });
   if (!ok) return;
   ctx.loading();

@@ -3,14 +3,15 @@
 
 import { api, apiPath } from '../api.js';
 import { h } from '../dom.js';
-import { badge, details, yesNo } from '../format.js';
+import { badge, details, sameEnum, yesNo } from '../format.js';
 import { dataTable, listView } from '../listview.js';
 import { addressLine } from '../model.js';
 import { go, href } from '../router.js';
 
 function validated(a) {
   if (!a.validationStatus) return badge(null);
-  return badge(a.validationStatus, a.validationStatus === 'validated' ? 'Validated' : 'Not validated');
+  // The backend's casing varies ("Validated", "validated"): compare without it.
+  return badge(a.validationStatus, sameEnum(a.validationStatus, 'validated') ? 'Validated' : 'Not validated');
 }
 
 function crumbs(account, ...rest) {
@@ -22,6 +23,7 @@ export async function renderList(ctx) {
   const view = listView(ctx, {
     name: 'civic',
     noun: 'address',
+    nouns: 'addresses',
     empty: 'No civic addresses: the enterprise has none in the Teams Admin Center, or the account has no Teams tenant or doesn’t sync.',
     path: apiPath('accounts', account, 'teamsCivicAddresses'),
     key: (a) => a.id,
@@ -59,7 +61,7 @@ export async function renderDetail(ctx) {
     h('p', { class: 'lead' }, addressLine(a)),
     details([
       ['ID', h('span', { class: 'mono' }, a.id)],
-      ['Validated', validated(a)],
+      ['Validated', h('span', { testid: 'civic-validated' }, validated(a))],
       ['Company name', a.companyName],
       ['Company ID', a.companyId],
       ['Description', a.description],

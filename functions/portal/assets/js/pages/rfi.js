@@ -3,7 +3,7 @@
 
 import { api, apiPath, ApiError } from '../api.js';
 import { can } from '../auth.js';
-import { field, h, options } from '../dom.js';
+import { field, fieldError, h, options } from '../dom.js';
 import { badge, dateTime, details, errorList } from '../format.js';
 import { MAX_COMMENT, MAX_TICKET_ID, RELATIONSHIP_STATUSES } from '../model.js';
 import { href } from '../router.js';
@@ -61,8 +61,9 @@ function summary(rfi) {
 function statusForm(ctx, tenantId, rfi, onSaved) {
   const current = rfi.customerRelationship?.status;
   const status = h('select', { testid: 'rfi-status', name: 'status' }, options(RELATIONSHIP_STATUSES, current));
-  const reason = h('textarea', { id: 'rfi-reason', testid: 'rfi-reason', name: 'comment', rows: 3, maxlength: MAX_COMMENT });
-  const ticket = h('input', { type: 'text', testid: 'rfi-ticket', name: 'ticketId', maxlength: MAX_TICKET_ID });
+  // No `maxlength`: a pasted value that is too long is refused with a reason, not silently cut.
+  const reason = h('textarea', { id: 'rfi-reason', testid: 'rfi-reason', name: 'comment', rows: 3 });
+  const ticket = h('input', { type: 'text', testid: 'rfi-ticket', name: 'ticketId' });
   const save = h('button', { type: 'submit', class: 'primary', testid: 'rfi-save' }, 'Update relationship status');
   const reasonHint = h('div', { class: 'hint' });
   const showHint = () => {
@@ -88,13 +89,14 @@ function statusForm(ctx, tenantId, rfi, onSaved) {
     const chosen = RELATIONSHIP_STATUSES.find((x) => x.value === status.value);
     const comment = reason.value.trim();
     const ticketId = ticket.value.trim();
-    if (chosen?.needsReason && !comment) {
-      ctx.error(ApiError.input('customerRelationship.comment', `A reason is required for ${chosen.label} (${chosen.value}).`));
-      reason.focus();
-      return;
-    }
-    if (ticketId.length > MAX_TICKET_ID) {
-      ctx.error(ApiError.input('customerRelationship.ticketId', `A ticket ID may be at most ${MAX_TICKET_ID} characters.`));
+    const problems = [];
+    if (chosen?.needsReason && !comment) problems.push([reason, `A reason is required for ${chosen.label}.`]);
+    if (comment.length > MAX_COMMENT) problems.push([reason, `The reason is ${comment.length} characters; at most ${MAX_COMMENT} are allowed.`]);
+    if (ticketId.length > MAX_TICKET_ID) problems.push([ticket, `The ticket ID is ${ticketId.length} characters; at most ${MAX_TICKET_ID} are allowed.`]);
+    if (problems.length) {
+      for (const [control, message] of problems) fieldError(control, message);
+      ctx.error(ApiError.input(null, problems.length === 1 ? problems[0][1] : 'Some fields need attention.'));
+      problems[0][0].focus();
       return;
     }
     const customerRelationship = { status: status.value };
@@ -106,6 +108,9 @@ function statusForm(ctx, tenantId, rfi, onSaved) {
       const { data } = await api.patch(apiPath('teamsRequestsForInformation', tenantId), { customerRelationship }, { contentType: 'application/merge-patch+json' });
       onSaved(data, `Relationship status of ${tenantId} set to ${chosen?.label ?? status.value}.`);
     } catch (err) {
+      // The server's answer at its field, too.
+      const at = { 'customerRelationship.comment': reason, 'customerRelationship.ticketId': ticket };
+      for (const e of [err, ...(err.details || [])]) if (at[e.target]) fieldError(at[e.target], e.message);
       ctx.error(err);
       ctx.done();
     } finally {
@@ -125,7 +130,10 @@ export async function render(ctx) {
   function show(rfi) {
     title.textContent = `Request for Information: ${companyName(rfi) || rfi.tenantId}`;
     const actions = h('div', { class: 'toolbar' });
-    if (can('write')) {
+    if (rfi.accountName) {
+      // One account serves a tenant: a second one is almost always a mistake.
+      actions.append(h('a', { class: 'button primary', testid: 'rfi-open-account', href: href(['accounts', rfi.accountName, 'numbers']) }, `Open account ${rfi.accountName}`));
+    } else if (can('write')) {
       actions.append(
         h('a', { class: 'button primary', testid: 'rfi-create-account', href: href(['accounts', 'new'], { tenant: rfi.tenantId }) }, 'Create account'),
       );

@@ -89,6 +89,11 @@ export async function render(ctx) {
       selected = run.id;
       for (const row of tr.parentElement.children) row.classList.toggle('selected', row === tr);
       detail.replaceChildren(runDetail(run));
+      // The details are below a long list: bring them into view, and the focus with them.
+      const card = detail.firstElementChild;
+      card.tabIndex = -1;
+      card.scrollIntoView({ block: 'start' });
+      card.focus({ preventScroll: true });
     },
     onLoaded: (rows) => {
       const run = rows.find((r) => r.id === selected);
