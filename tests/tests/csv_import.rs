@@ -58,6 +58,40 @@ async fn an_export_reimports_unchanged_byte_for_byte() {
     assert_eq!(total(&s, "contoso").await, (1000, 334, 666), "re-import moves no counter");
 }
 
+/// Extensions: an export takes the list's `filter`, and `includeStatus` adds the sync's status
+/// and errors as two trailing columns, which an import skips.
+#[tokio::test]
+async fn an_export_honours_the_filter_and_can_carry_the_sync_status() {
+    let s = Stack::start().await;
+    let body = serde_json::json!({"name": "contoso", "serviceDetails": {"teamsTenantId": "a7f4bd5c-2f0e-4f0b-9a3e-1c2d3e4f5a6b",
+        "teamsOperatorConnect": {"enabled": true, "syncEnabled": true}, "teamsDirectRouting": {"enabled": true, "syncEnabled": false}}});
+    assert_eq!(s.admin("PUT", "/accounts/contoso", Some(body)).await.status, StatusCode::CREATED);
+    let r = s.import_csv("contoso", &csv_rows(0, 30)).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = s
+        .admin("GET", "/accounts/contoso/numbers:export?filter=startswith(telephoneNumber,'%2B44207000001')", None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let text = String::from_utf8(r.raw).unwrap();
+    let tns: Vec<&str> = text.lines().skip(1).map(|l| l.split(',').next().unwrap_or("")).collect();
+    assert_eq!(tns, (10..20).map(|i| format!("+4420700000{i}")).collect::<Vec<_>>(), "{text}");
+    let r = s.admin("GET", "/accounts/contoso/numbers:export?filter=nope%20eq%20'x'", None).await;
+    assert_eq!((r.status.as_u16(), r.target()), (400, "filter"));
+
+    let r = s.admin("GET", "/accounts/contoso/numbers:export?includeStatus=true", None).await;
+    let text = String::from_utf8(r.raw).unwrap();
+    assert!(text.lines().next().unwrap().ends_with(",serviceProvisioningStatus,serviceProvisioningErrors"), "{text}");
+    let again = s.import_csv("contoso", &text).await;
+    assert_eq!(again.status, StatusCode::OK, "{:?}", again.body);
+    assert_eq!(again.body["updated"].as_u64(), Some(30));
+    // The status column says what the API says of the number.
+    let line = text.lines().nth(1).unwrap();
+    let cells: Vec<&str> = line.split(',').collect();
+    let n = s.admin("GET", &format!("/accounts/contoso/numbers/{}", cells[0].replace('+', "%2B")), None).await;
+    assert_eq!(cells[cells.len() - 2], "pending", "{line}");
+    assert_eq!(n.body["serviceProvisioningStatus"], "pending", "{:?}", n.body);
+}
+
 #[tokio::test]
 async fn a_bad_file_is_refused_whole_with_every_bad_row_named() {
     let s = Stack::start().await;

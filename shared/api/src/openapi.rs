@@ -284,7 +284,22 @@ fn operations(gen: &mut SchemaGenerator) -> Vec<Operation> {
                     "200",
                     json!({"description": "CSV with every heading", "content": {"text/csv": {"schema": csv.clone()}}}),
                 )]),
-                vec![],
+                vec![
+                    param(
+                        "filter",
+                        "query",
+                        false,
+                        json!({"type": "string"}),
+                        "Extension: only the numbers this list filter matches (as on GET .../numbers)",
+                    ),
+                    param(
+                        "includeStatus",
+                        "query",
+                        false,
+                        json!({"type": "boolean"}),
+                        "Extension: add serviceProvisioningStatus and serviceProvisioningErrors columns (an import skips them)",
+                    ),
+                ],
             ),
             Op::RfisList => (
                 "List requests for information",

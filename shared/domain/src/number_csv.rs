@@ -20,7 +20,13 @@ enum Kind {
     Text,
     Bool,
     List,
+    /// Written by an export with `includeStatus`, skipped by an import: only the sync sets it.
+    ReadOnly,
 }
+
+/// The read-only columns an export may add after the others: the number's sync status and its
+/// errors (`code: message`, separated by `; `). An import skips them, so such a file re-imports.
+pub const STATUS_HEADINGS: [&str; 2] = ["serviceProvisioningStatus", "serviceProvisioningErrors"];
 
 const TEAMS_SUFFIXES: [(&str, Kind); 9] = [
     ("enabled", Kind::Bool),
@@ -80,6 +86,7 @@ pub fn parse(account: &str, body: &[u8]) -> Result<Vec<Row>, DomainError> {
     for h in headers.iter() {
         match known.get(h) {
             Some(k) => kinds.push(*k),
+            None if STATUS_HEADINGS.contains(&h) => kinds.push(Kind::ReadOnly),
             None => problems.push(FieldError::new(
                 format!("line 1: {h}"),
                 format!("unknown heading {h:?}; headings are: {}", headings().join(", ")),
@@ -231,6 +238,7 @@ fn row_number(
             continue;
         }
         let value = match kind {
+            Kind::ReadOnly => continue,
             Kind::Text => Value::String(unguard(cell).to_string()),
             Kind::List => Value::Array(
                 cell.split(';').map(str::trim).filter(|v| !v.is_empty()).map(|v| Value::String(v.into())).collect(),
@@ -288,17 +296,32 @@ fn insert_path(root: &mut Map<String, Value>, heading: &str, value: Value) {
 /// Writes numbers with every heading, in [`headings`] order. Read-only fields (provisioning
 /// status and errors, capabilities the backend reports) are not part of the file.
 pub fn write<'a>(numbers: impl IntoIterator<Item = &'a Number>) -> Result<Vec<u8>, String> {
+    write_with(numbers, false)
+}
+
+/// As [`write`]; with `status`, the [`STATUS_HEADINGS`] columns follow the others.
+pub fn write_with<'a>(numbers: impl IntoIterator<Item = &'a Number>, status: bool) -> Result<Vec<u8>, String> {
     let cols = columns();
     let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
-    w.write_record(cols.iter().map(|(h, _)| h)).map_err(|e| e.to_string())?;
+    let extra: &[&str] = if status { &STATUS_HEADINGS } else { &[] };
+    w.write_record(cols.iter().map(|(h, _)| h.as_str()).chain(extra.iter().copied())).map_err(|e| e.to_string())?;
     for n in numbers {
         let json = serde_json::to_value(n).map_err(|e| e.to_string())?;
         // Telephone numbers are `+` and digits, which spreadsheets read as a number, never a
         // formula; every other text cell is guarded.
-        let cells = cols.iter().map(|(h, kind)| match kind {
-            Kind::Text if h != "telephoneNumber" => guard(&cell(&json, h)),
-            _ => cell(&json, h),
-        });
+        let mut cells: Vec<String> = cols
+            .iter()
+            .map(|(h, kind)| match kind {
+                Kind::Text if h != "telephoneNumber" => guard(&cell(&json, h)),
+                _ => cell(&json, h),
+            })
+            .collect();
+        if status {
+            cells.push(cell(&json, STATUS_HEADINGS[0]));
+            let errors: Vec<String> =
+                n.service_provisioning_errors.iter().map(|e| format!("{}: {}", e.code, e.message)).collect();
+            cells.push(guard(&errors.join("; ")));
+        }
         w.write_record(cells).map_err(|e| e.to_string())?;
     }
     w.into_inner().map_err(|e| e.to_string())
@@ -365,6 +388,27 @@ mod tests {
             panic!()
         };
         assert_eq!(e[0].target, "line 2: accountName");
+    }
+
+    #[test]
+    fn an_export_with_status_reimports_its_numbers() {
+        let body = format!("{HEAD}\n+15105550001,true,CallingUserAssignment,InboundCalling,\n");
+        let mut numbers: Vec<Number> =
+            parse("contoso", body.as_bytes()).unwrap().into_iter().map(|r| r.number).collect();
+        numbers[0].service_provisioning_status = Some(crate::ProvisioningStatus::Failed);
+        numbers[0].service_provisioning_errors = vec![crate::ErrorDetail {
+            code: "CountryNotCovered".into(),
+            message: "not in the consented countries".into(),
+            target: None,
+        }];
+        let file = String::from_utf8(write_with(&numbers, true).unwrap()).unwrap();
+        let mut lines = file.lines();
+        assert!(lines.next().unwrap().ends_with(",serviceProvisioningStatus,serviceProvisioningErrors"));
+        assert!(lines.next().unwrap().ends_with(",failed,CountryNotCovered: not in the consented countries"), "{file}");
+        let again = parse("contoso", file.as_bytes()).unwrap();
+        numbers[0].service_provisioning_status = None;
+        numbers[0].service_provisioning_errors.clear();
+        assert_eq!(again.into_iter().map(|r| r.number).collect::<Vec<_>>(), numbers);
     }
 
     #[test]

@@ -4,12 +4,13 @@
 use lambda_http::http::StatusCode;
 use lambda_http::Request;
 
-use switchboard_domain::number_csv;
+use switchboard_domain::{number, number_csv};
 use switchboard_store::PageRequest;
 
 use super::Result;
 use crate::error::ApiError;
-use crate::request::{self, account_name, MAX_CSV_BODY};
+use crate::paging::list_params;
+use crate::request::{self, account_name, bool_query, MAX_CSV_BODY};
 use crate::response;
 use crate::state::App;
 
@@ -26,8 +27,12 @@ pub async fn import(app: &App, req: &Request, account: &str) -> Result {
 
 pub async fn export(app: &App, req: Request) -> Result {
     let account = account_name(&req)?;
+    // Extensions: the list's `filter` (the numbers a list with it shows), and `includeStatus`
+    // for the sync's status and errors as two trailing columns an import skips.
+    let filter = list_params(&req, number::FILTER_FIELDS)?.page.filter;
+    let status = bool_query(&req, "includeStatus", false)?;
     let mut numbers = Vec::new();
-    let mut page = PageRequest { page_size: EXPORT_PAGE, ..Default::default() };
+    let mut page = PageRequest { page_size: EXPORT_PAGE, filter, ..Default::default() };
     loop {
         let got = app.repo.list_numbers(Some(&account), &page).await?;
         numbers.extend(got.items.into_iter().map(|s| s.value));
@@ -36,7 +41,7 @@ pub async fn export(app: &App, req: Request) -> Result {
             None => break,
         }
     }
-    let csv = number_csv::write(&numbers).map_err(|e| {
+    let csv = number_csv::write_with(&numbers, status).map_err(|e| {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", format!("writing CSV: {e}"), None)
     })?;
     Ok(response::file(csv, "text/csv; charset=utf-8", &format!("{account}-numbers.csv")))
