@@ -750,6 +750,8 @@ pub mod browser {
         shots: usize,
         _driver: Driver,
         _profile: PathBuf,
+        /// Where the browser saves downloads (inside its profile).
+        downloads: PathBuf,
     }
 
     /// `[data-testid="…"]`, the portal's stable hooks for tests.
@@ -774,6 +776,8 @@ pub mod browser {
                 .expect("start chromedriver");
             let driver = Driver(child);
             let profile = std::env::temp_dir().join(format!("switchboard-chromium-{}", uuid::Uuid::new_v4().simple()));
+            let downloads = profile.join("downloads");
+            std::fs::create_dir_all(&downloads).unwrap();
             let caps = json!({
                 "browserName": "chrome",
                 "goog:chromeOptions": {
@@ -783,6 +787,8 @@ pub mod browser {
                              "--disable-quic", "--no-first-run", "--disable-background-networking",
                              "--disable-component-update", "--disable-sync", "--window-size=1400,1000",
                              format!("--user-data-dir={}", profile.display())],
+                    "prefs": {"download.default_directory": downloads.display().to_string(),
+                              "download.prompt_for_download": false},
                 }
             });
             let caps = caps.as_object().unwrap().clone();
@@ -802,7 +808,7 @@ pub mod browser {
             let artifacts = crate::e2e::root().join("tests/artifacts").join(name);
             let _ = std::fs::remove_dir_all(&artifacts);
             std::fs::create_dir_all(&artifacts).unwrap();
-            Browser { client, artifacts, shots: 0, _driver: driver, _profile: profile }
+            Browser { client, artifacts, shots: 0, _driver: driver, _profile: profile, downloads }
         }
 
         pub async fn goto(&self, url: &str) {
@@ -946,6 +952,20 @@ pub mod browser {
                 "const t = (id) => {{ const e = document.querySelector(`[data-testid=\"${{id}}\"]`); return e ? e.textContent.trim() : null; }}; const rows = [...document.querySelectorAll('[data-testid=\"{table}-table\"] tbody tr')]; return {{url: location.href, ready: document.body.dataset.ready || null, flash: t('flash'), pageInfo: t('page-info'), rows: rows.length, firstRows: rows.slice(0, 8).map(r => r.dataset.key || r.textContent.trim())}}"
             );
             self.js(&script).await
+        }
+
+        /// The text of a file the page downloaded, once it is complete (waiting for it).
+        pub async fn downloaded(&self, name: &str) -> String {
+            let path = self.downloads.join(name);
+            let deadline = Instant::now() + WAIT;
+            loop {
+                // Chromium writes `<name>.crdownload` and renames it when done.
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    return text;
+                }
+                assert!(Instant::now() < deadline, "{name} was never downloaded");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
         }
 
         /// Saves a screenshot as the next numbered artifact.

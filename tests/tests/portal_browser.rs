@@ -268,6 +268,27 @@ async fn the_walkthrough_in_a_real_browser() {
     let (_, headers, _) = c.call("GET", "/accounts/woodgrove/numbers?countRecords=true&maxpagesize=1", None).await;
     assert_eq!(headers["x-ms-record-count"], "1002");
 
+    // A filter lives in the URL (a reload keeps it), and Export exports what it shows, with
+    // each number's sync status and errors.
+    b.fill("filter-input", "startswith(telephoneNumber,'+151058500')").await;
+    b.click("filter-apply").await;
+    b.ready("numbers").await;
+    let filtered = [manual[0].clone(), manual[4].clone()];
+    assert_eq!(b.row_keys("number").await, filtered);
+    assert!(b.js("return location.hash").await.as_str().unwrap_or("").contains("filter="));
+    b.js("location.reload()").await;
+    b.ready("numbers").await;
+    assert_eq!(b.row_keys("number").await, filtered, "the filter did not survive a reload");
+    b.click("numbers-export").await;
+    let csv = b.downloaded("woodgrove-numbers-filtered.csv").await;
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[0].ends_with("serviceProvisioningStatus,serviceProvisioningErrors"), "{csv}");
+    assert!(lines[1].starts_with(&manual[0]) && lines[2].starts_with(&manual[4]), "{csv}");
+    b.fill("filter-input", "").await;
+    b.click("filter-apply").await;
+    b.ready("numbers").await;
+
     // Export over HTTP (the gateway's `numbers:export` route), re-import it, export again: the same bytes.
     let export = || async {
         let resp = c

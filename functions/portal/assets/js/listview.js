@@ -47,6 +47,23 @@ export function dataTable(name, columns, rows, { key, onRowClick, selectable = n
 }
 
 /**
+ * Puts the list's filter in the page's URL (`#/path?filter=…`), as a new history entry: Back
+ * returns to the previous filter, and a reload or a shared link keeps it (pages read it back as
+ * `ctx.query.filter`). No hashchange fires for it, so the page is not drawn again.
+ */
+function keepFilterInUrl(filter) {
+  const hash = location.hash || '#/';
+  const i = hash.indexOf('?');
+  const path = i < 0 ? hash : hash.slice(0, i);
+  const params = new URLSearchParams(i < 0 ? '' : hash.slice(i + 1));
+  if (filter) params.set('filter', filter);
+  else params.delete('filter');
+  const q = params.toString();
+  const next = q ? `${path}?${q}` : path;
+  if (next !== hash) history.pushState(null, '', next);
+}
+
+/**
  * A filterable, paged list bound to a page context. Options: name, path, columns, key,
  * query (fixed parameters), filter (bool), filterPlaceholder, filterHelp, pageSize, initialFilter, selectable (bool),
  * onRowClick, onSelection(keys), onLoaded(rows), noun ('number'), nouns (its plural), empty.
@@ -139,6 +156,7 @@ export function listView(ctx, opts) {
 
   function applyFilter() {
     state.filter = filterInput.value.trim();
+    keepFilterInUrl(state.filter);
     resetPaging();
     userLoad();
   }
@@ -227,5 +245,7 @@ export function listView(ctx, opts) {
     refreshButton: () => h('button', { type: 'button', testid: 'refresh', onclick: userLoad }, 'Refresh'),
     rows: () => state.rows,
     selected: () => [...state.selected],
+    /** The filter the list shows (as applied, not as being typed). */
+    filter: () => state.filter,
   };
 }

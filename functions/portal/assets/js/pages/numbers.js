@@ -58,14 +58,16 @@ async function deleteNumbers(ctx, account, tns, view) {
   await view.refresh();
 }
 
-async function exportNumbers(ctx, account, button) {
+/** Exports what the list shows: its filter, with each number's sync status and errors. */
+async function exportNumbers(ctx, account, button, filter) {
   ctx.clearFlash();
   button.disabled = true;
   try {
-    const { blob } = await api.download(`${apiPath('accounts', account, 'numbers')}:export`);
-    const filename = `${account}-numbers.csv`;
+    const query = { includeStatus: true, filter: filter || undefined };
+    const { blob } = await api.download(`${apiPath('accounts', account, 'numbers')}:export`, { query });
+    const filename = `${account}-numbers${filter ? '-filtered' : ''}.csv`;
     saveBlob(blob, filename);
-    ctx.ok(`Exported the numbers of ${account} to ${filename}.`);
+    ctx.ok(`Exported the ${filter ? 'filtered ' : ''}numbers of ${account} to ${filename}.`);
   } catch (err) {
     ctx.error(err);
   } finally {
@@ -142,7 +144,7 @@ export async function render(ctx) {
     const tns = view.selected();
     if (tns.length) deleteNumbers(ctx, account, tns, view);
   });
-  exp.addEventListener('click', () => exportNumbers(ctx, account, exp));
+  exp.addEventListener('click', () => exportNumbers(ctx, account, exp, view.filter()));
 
   ctx.add(
     h(
