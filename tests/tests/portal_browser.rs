@@ -160,7 +160,12 @@ async fn the_walkthrough_in_a_real_browser() {
     b.select("num-usage", "CallingUserAssignment").await;
     b.check("num-cap-InboundCalling", true).await;
     b.fill("num-sip-header", "woodgrove-gw").await;
-    b.set_value("num-list", &manual.join("\n")).await;
+    // As people write them: "+1 510 585 0000" is one number, "+1 (510) 585-0001" another.
+    let typed = |tn: &str| format!("{} ({}) {}-{}", &tn[..2], &tn[2..5], &tn[5..8], &tn[8..]);
+    let mut lines: Vec<String> = manual.iter().map(|tn| tn.to_string()).collect();
+    lines[0] = format!("{} {} {} {}", &manual[0][..2], &manual[0][2..5], &manual[0][5..8], &manual[0][8..]);
+    lines[1] = typed(&manual[1]);
+    b.set_value("num-list", &lines.join("\n")).await;
     b.shot("create-numbers-manual").await;
     b.click("num-submit").await;
     b.ready("numbers").await;
@@ -209,8 +214,8 @@ async fn the_walkthrough_in_a_real_browser() {
     // Manage number: its custom SIP header.
     b.goto(&format!("{base}/portal/#/accounts/woodgrove/numbers")).await;
     b.ready("numbers").await;
-    b.click_in_row("number", &manual[0], "row-select").await;
-    b.click("numbers-manage").await;
+    // The number is a link that opens it.
+    b.click_in_row("number", &manual[0], "number-link").await;
     b.ready("number-manage").await;
     b.fill("num-sip-header", "woodgrove-gw-2").await;
     b.shot("manage-number").await;

@@ -63,12 +63,15 @@ export function isGuid(s) {
   return GUID.test(s);
 }
 
-/** Numbers typed or pasted into a box: separated by newlines, commas, semicolons or spaces. */
+/** Numbers typed or pasted into a box, each once, in E.164 as the API takes them. */
 export function parseNumbers(text) {
   const seen = new Set();
   const out = [];
-  for (const raw of text.split(/[\s,;]+/)) {
-    const tn = raw.trim();
+  // New lines, commas and semicolons separate numbers; inside one, spaces, dashes, dots and
+  // brackets are how people write them ("+1 (425) 555-0102"). A space before a "+" starts the
+  // next number, so "+15105850321 +15105850322" is still two.
+  for (const piece of text.split(/[\n\r,;]+|\s+(?=\+)/)) {
+    const tn = piece.replace(/[\s().-]/g, '');
     if (tn && !seen.has(tn)) {
       seen.add(tn);
       out.push(tn);

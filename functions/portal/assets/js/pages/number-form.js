@@ -26,15 +26,23 @@ async function loadAddresses(account) {
   try {
     return { addresses: await api.listAll(apiPath('accounts', account, 'teamsCivicAddresses')) };
   } catch (err) {
-    return { addresses: [], note: `Civic addresses could not be loaded (${err.code}: ${err.message}).` };
+    return { addresses: [], note: `Civic addresses could not be loaded: ${err.message}.` };
   }
+}
+
+/** Fills the form's civic addresses when they arrive; the page is ready then. */
+async function fillAddresses(ctx, fields, pending) {
+  const { addresses, note } = await pending;
+  if (!ctx.isCurrent()) return;
+  fields.setAddresses(addresses, note);
+  ctx.done();
 }
 
 /**
  * The shared fields (num-*). `services`: the SERVICES entries to offer; `current`: the values to
  * start from ({service, usage, capabilities, civicAddressId, locationId, allowUpdate, sipHeader, countryCode}).
  */
-function numberFields(services, addresses, current = {}) {
+function numberFields(services, current = {}) {
   const service = h('select', { id: 'num-service', testid: 'num-service', name: 'service' }, options(services.map((s) => ({ value: s.key, label: s.label })), current.service));
   const usage = h('select', { testid: 'num-usage', name: 'usage' }, options(USAGES, current.usage || 'CallingUserAssignment'));
   const caps = Object.fromEntries(
@@ -46,11 +54,23 @@ function numberFields(services, addresses, current = {}) {
   const sipHeader = h('input', { type: 'text', testid: 'num-sip-header', name: 'customSipHeader', maxlength: 100, value: current.sipHeader || '', autocomplete: 'off' });
   const countryCode = h('input', { type: 'text', testid: 'num-country-code', name: 'displayedCountryCode', value: current.countryCode || '', autocomplete: 'off' });
 
-  // Civic addresses, keeping an id the number has even if the list doesn't (yet) hold it.
-  const known = new Map(addresses.map((a) => [a.id, a]));
-  const civicOptions = [{ value: '', label: '(none)' }, ...addresses.map((a) => ({ value: a.id, label: `${addressLine(a)}${a.description ? ` — ${a.description}` : ''} [${a.id}]` }))];
-  if (current.civicAddressId && !known.has(current.civicAddressId)) civicOptions.push({ value: current.civicAddressId, label: `${current.civicAddressId} (not in the mirrored list)` });
-  civic.append(...options(civicOptions, current.civicAddressId || ''));
+  // Civic addresses, keeping an id the number has even if the list doesn't (yet) hold it. They
+  // arrive after the form is drawn (`setAddresses`): a long list must not hold up the page.
+  let known = new Map();
+  const addressNote = h('div', { class: 'hint loading', testid: 'num-civic-loading' }, 'Loading the civic addresses…');
+  function setAddresses(addresses, note) {
+    known = new Map(addresses.map((a) => [a.id, a]));
+    const civicOptions = [{ value: '', label: '(none)' }, ...addresses.map((a) => ({ value: a.id, label: `${addressLine(a)}${a.description ? ` — ${a.description}` : ''} [${a.id}]` }))];
+    if (current.civicAddressId && !known.has(current.civicAddressId)) civicOptions.push({ value: current.civicAddressId, label: `${current.civicAddressId} (not in the mirrored list)` });
+    civic.replaceChildren(...options(civicOptions, civic.value || current.civicAddressId || ''));
+    civic.disabled = false;
+    fillLocations(location.value || current.locationId);
+    addressNote.className = 'hint';
+    addressNote.textContent = note || '';
+    addressNote.hidden = !note;
+  }
+  civic.append(...options([{ value: current.civicAddressId || '', label: current.civicAddressId || '(loading…)' }], current.civicAddressId || ''));
+  civic.disabled = true;
 
   function fillLocations(selected) {
     const a = known.get(civic.value);
@@ -69,6 +89,7 @@ function numberFields(services, addresses, current = {}) {
     field('Usage', usage),
     h('div', { class: 'field' }, h('span', { class: 'label' }, 'Capabilities'), h('div', { class: 'checks' }, CAPABILITIES.map((c) => h('label', null, caps[c.value], ` ${c.label}`)))),
     field('Civic address', civic, 'Emergency address from the enterprise’s Teams Admin Center. Without one, the enterprise sets it there.'),
+    addressNote,
     field('Location', location),
     h('div', { class: 'field check' }, h('label', null, allowUpdate, ' Allow tenant to update address')),
     field('Displayed country code', countryCode, 'Optional; required for North American toll-free numbers.'),
@@ -108,7 +129,7 @@ function numberFields(services, addresses, current = {}) {
     return v;
   }
 
-  return { el: [h('div', { class: 'field' }, h('label', { for: 'num-service' }, 'Service'), service), teamsBox, sipField], read };
+  return { el: [h('div', { class: 'field' }, h('label', { for: 'num-service' }, 'Service'), service), teamsBox, sipField], read, setAddresses };
 }
 
 /**
@@ -162,7 +183,8 @@ function annotate(err, batch) {
 
 export async function renderCreate(ctx) {
   const account = ctx.params.name;
-  const [{ data: acct }, { addresses, note }] = await Promise.all([api.get(apiPath('accounts', account)), loadAddresses(account)]);
+  const addressesLoaded = loadAddresses(account);
+  const { data: acct } = await api.get(apiPath('accounts', account));
   const services = enabledServices(acct.serviceDetails);
   ctx.add(
     h('nav', { class: 'crumbs' }, h('a', { href: '#/accounts' }, 'Accounts'), ' › ', h('a', { href: href(['accounts', account, 'numbers']) }, account), ' › Create numbers'),
@@ -173,16 +195,15 @@ export async function renderCreate(ctx) {
       h('p', { class: 'notice' }, 'This account has no services enabled. ', h('a', { href: href(['accounts', account, 'manage']) }, 'Manage the account'), ' to enable one first.'),
     );
   }
-  const fields = numberFields(services.length ? services : SERVICES, addresses, { service: services[0]?.key });
-  const list = h('textarea', { testid: 'num-list', name: 'numbers', rows: 8, class: 'mono', placeholder: '+15105850321\n+15105850322, +15105850323' });
+  const fields = numberFields(services.length ? services : SERVICES, { service: services[0]?.key });
+  const list = h('textarea', { testid: 'num-list', name: 'numbers', rows: 8, class: 'mono', placeholder: '+1 510 585 0321\n+15105850322, +15105850323' });
   const submit = h('button', { type: 'submit', class: 'primary', testid: 'num-submit' }, 'Create');
   const progress = h('p', { class: 'hint', testid: 'num-progress' });
   const form = h(
     'form',
     { class: 'card form', novalidate: true },
     fields.el,
-    note ? h('p', { class: 'hint' }, note) : null,
-    field('Telephone numbers', list, 'E.164 with a leading + and the country code, at most 16 characters; separate them with new lines, commas or spaces.'),
+    field('Telephone numbers', list, 'E.164 with a leading + and the country code, as “+1 425 555 0102” or “+14255550102”; separate them with new lines or commas.'),
     h('div', { class: 'actions' }, submit, h('a', { class: 'button', href: href(['accounts', account, 'numbers']) }, 'Cancel')),
     progress,
   );
@@ -235,22 +256,22 @@ export async function renderCreate(ctx) {
     }
   });
   ctx.add(form);
-  ctx.done();
+  await fillAddresses(ctx, fields, addressesLoaded);
 }
 
 export async function renderManage(ctx) {
   const account = ctx.params.name;
   const tn = ctx.params.tn;
-  const [{ data: acct }, { data: number, etag }, { addresses, note }] = await Promise.all([
+  const addressesLoaded = loadAddresses(account);
+  const [{ data: acct }, { data: number, etag }] = await Promise.all([
     api.get(apiPath('accounts', account)),
     api.get(apiPath('accounts', account, 'numbers', tn)),
-    loadAddresses(account),
   ]);
   const numberServices = enabledServices(number.serviceDetails);
   const primary = numberServices.find((s) => s.teams) || numberServices[0];
   const offered = SERVICES.filter((s) => acct.serviceDetails?.[s.key]?.enabled || s === primary);
   const cfg = primary?.teams ? number.serviceDetails[primary.key].configuration || {} : {};
-  const fields = numberFields(offered.length ? offered : SERVICES, addresses, {
+  const fields = numberFields(offered.length ? offered : SERVICES, {
     service: primary?.key,
     usage: cfg.usage,
     capabilities: cfg.choosableCapabilities,
@@ -269,7 +290,6 @@ export async function renderManage(ctx) {
     h('div', { class: 'field' }, h('span', { class: 'label' }, 'Sync status'), h('span', null, badge(number.serviceProvisioningStatus), errorList(number.serviceProvisioningErrors))),
     fields.el,
     others.length ? h('p', { class: 'hint' }, `Also enabled, and kept: ${others.map((s) => s.label).join(', ')}.`) : null,
-    note ? h('p', { class: 'hint' }, note) : null,
     h('div', { class: 'actions' }, save, h('a', { class: 'button', href: href(['accounts', account, 'numbers']) }, 'Cancel')),
   );
   form.addEventListener('submit', async (e) => {
@@ -300,5 +320,5 @@ export async function renderManage(ctx) {
     h('h1', { testid: 'page-title' }, `Manage number ${tn}`),
     form,
   );
-  ctx.done();
+  await fillAddresses(ctx, fields, addressesLoaded);
 }

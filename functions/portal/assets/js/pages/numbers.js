@@ -121,7 +121,14 @@ export async function render(ctx) {
       del.textContent = keys.length ? `Delete numbers (${keys.length})` : 'Delete numbers';
     },
     columns: [
-      { field: 'telephoneNumber', label: 'Telephone number', class: 'mono', render: (n) => n.telephoneNumber },
+      {
+        field: 'telephoneNumber',
+        label: 'Telephone number',
+        class: 'mono',
+        // The number opens: its form for those who may change it, its history for the others.
+        render: (n) =>
+          h('a', { href: href(['accounts', account, 'numbers', n.telephoneNumber, ...(can('write') ? [] : ['history'])]), testid: 'number-link' }, n.telephoneNumber),
+      },
       { field: 'services', label: 'Services', render: (n) => enabledServices(n.serviceDetails).map((s) => s.short).join(', ') },
       { field: 'usage', label: 'Usage', render: usageCell },
       { field: 'capabilities', label: 'Capabilities', render: capabilitiesCell },
