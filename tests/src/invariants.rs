@@ -1,7 +1,7 @@
 //! The system of record's invariants, checked through the API: each number listed under one
-//! account only; every account's per-service counts equal the numbers stored; and the audit
-//! trail agrees, number by number (creations less deletions is 1 exactly for the numbers an
-//! account holds, roll-backs included).
+//! account only; every account's per-service counts, and its count of failed numbers, equal the
+//! numbers stored; and the audit trail agrees, number by number (creations less deletions is 1
+//! exactly for the numbers an account holds, roll-backs included).
 
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -28,6 +28,8 @@ pub async fn check(s: &Stack, accounts: &[&str]) {
             let counted = acct.body["serviceDetails"][svc]["numberCount"].as_i64().unwrap_or(0);
             assert_eq!(counted, stored, "{a}: numberCount of {svc}");
         }
+        let failed = numbers.iter().filter(|n| n["serviceProvisioningStatus"] == "failed").count() as i64;
+        assert_eq!(acct.body["failedNumberCount"].as_i64(), Some(failed), "{a}: failedNumberCount");
         for n in &numbers {
             let tn = n["telephoneNumber"].as_str().unwrap_or_default().to_string();
             assert_eq!(n["accountName"], *a);

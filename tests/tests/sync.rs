@@ -143,6 +143,39 @@ async fn partial_order_failures_land_per_number() {
     assert_eq!((a.status.as_u16(), a.body["locations"][0]["elin"].as_str()), (200, Some("5105850000")));
     let list = f.stack.admin("GET", "/accounts/contoso/teamsCivicAddresses?countRecords=true", None).await;
     assert_eq!(list.header("x-ms-record-count"), Some("1"));
+
+    // The account counts its failed numbers (an extension), in the list and alone; a failed
+    // number sent again, or deleted, is no longer counted.
+    let failed = || async {
+        let one = f.stack.admin("GET", "/accounts/contoso", None).await.body["failedNumberCount"].as_i64();
+        let list = f.stack.admin("GET", "/accounts?filter=name%20eq%20'contoso'", None).await;
+        assert_eq!(list.body["value"][0]["failedNumberCount"].as_i64(), one, "{:?}", list.body);
+        one
+    };
+    assert_eq!(failed().await, Some(3));
+    assert_eq!(
+        f.stack
+            .admin("PUT", &format!("/accounts/contoso/numbers/{}", uk[0]), Some(number_body("contoso", &uk[0])))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(failed().await, Some(2));
+    assert_eq!(f.stack.admin("DELETE", &format!("/accounts/contoso/numbers/{}", uk[1]), None).await.status, 204);
+    assert_eq!(failed().await, Some(1));
+    let r = f
+        .stack
+        .admin(
+            "POST",
+            "/accounts/contoso:deleteNumbers",
+            Some(json!({"numbers": [{"telephoneNumber": "+15105859990"}]})),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{:?}", r.body);
+    assert_eq!(failed().await, Some(0));
+    // The number sent again fails again.
+    f.sync_until_settled(5).await;
+    assert_eq!(failed().await, Some(1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -24,6 +24,10 @@ pub struct Account {
     /// Read-only: set by the server.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub service_provisioning_errors: Vec<ErrorDetail>,
+    /// Extension, read-only: how many of the account's numbers the sync could not provision
+    /// (`serviceProvisioningStatus` `failed`). The account's own status says nothing of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_number_count: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -201,6 +205,7 @@ impl Account {
     pub fn clear_read_only(&mut self) {
         self.service_provisioning_status = None;
         self.service_provisioning_errors.clear();
+        self.failed_number_count = None;
         for s in Service::ALL {
             if let Some(c) = self.service_details.number_count_mut(s) {
                 *c = None;

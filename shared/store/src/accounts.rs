@@ -38,6 +38,16 @@ impl Repository {
         item::account(&item)
     }
 
+    /// How many of the account's numbers are `failed` (their entries in GSI3, counted).
+    pub async fn failed_number_count(&self, account: &str) -> Result<i64, StoreError> {
+        self.count(&Listing::FailedNumbers(account.to_string()), None).await
+    }
+
+    /// [`Self::failed_number_count`] of each account, counted side by side.
+    pub async fn failed_number_counts(&self, accounts: &[&str]) -> Result<Vec<i64>, StoreError> {
+        futures::future::try_join_all(accounts.iter().map(|a| self.failed_number_count(a))).await
+    }
+
     pub async fn list_accounts(&self, req: &PageRequest) -> Result<Page<Stored<Account>>, StoreError> {
         self.query_page(&Listing::Accounts, req).await?.map(|i| item::account(&i))
     }

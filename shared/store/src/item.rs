@@ -61,12 +61,17 @@ pub fn number(item: &Item) -> Result<Stored<Number>, StoreError> {
     Ok(Stored { value: from_doc(item)?, etag: etag(item).unwrap_or_default() })
 }
 
-/// The whole stored item of a number; a `pending` number also joins the sync's queue.
+/// The whole stored item of a number; a `pending` number also joins the sync's queue, and a
+/// `failed` one its account's failed entries.
 pub fn number_item(n: &Number, etag: &str) -> Result<Item, StoreError> {
     let mut item = keys::number(&n.telephone_number);
     item.extend(keys::number_index(&n.account_name, &n.telephone_number));
-    if n.service_provisioning_status == Some(ProvisioningStatus::Pending) {
-        item.extend(keys::pending(Queue::Numbers, &format!("{}#{}", n.account_name, n.telephone_number)));
+    match n.service_provisioning_status {
+        Some(ProvisioningStatus::Pending) => {
+            item.extend(keys::pending(Queue::Numbers, &format!("{}#{}", n.account_name, n.telephone_number)));
+        }
+        Some(ProvisioningStatus::Failed) => item.extend(keys::failed(&n.account_name, &n.telephone_number)),
+        _ => {}
     }
     item.insert(DOC.into(), to_doc(n)?);
     item.insert(ETAG.into(), AttributeValue::S(etag.into()));

@@ -27,6 +27,9 @@
 //! information waiting for the backend carries `GSI3PK = PENDING#<shard>` (sharded as the
 //! all-numbers index is, by its sort key) and `GSI3SK = A#<name>` /
 //! `N#<account>#<e164>` / `R#<tenant>`; the sync removes both when the item is `synced` or `failed`.
+//! A `failed` number carries `GSI3PK = FAILED#<account>`, `GSI3SK = <e164>` instead, so an
+//! account's failed numbers are counted without reading the others (unsharded: failures are few,
+//! and a burst of them lands at the rate the sync writes results).
 //! A journaled write in progress (an import or a batch of more than one transaction) also sits in
 //! GSI3, under `GSI3PK = IMPORTING`, `GSI3SK = <account>`, so the sync finds writes whose writer
 //! died and rolls them back.
@@ -67,6 +70,7 @@
 //! | sync: accounts with pending numbers | the merged pending Query, one account at a time: after an account's first key it goes on past `N#<account>#\u{10ffff}`; from the planner's cursor, as many as a plan can send |
 //! | sync: a tenant's open orders, releases | Query `ORDERS` / `RELEASES` `begins_with(SK, <tenant>#)` |
 //! | sync: tenants with open orders, releases | Query `ORDERS` / `RELEASES`, one tenant at a time: after a tenant's first item it goes on past `<tenant>#\u{10ffff}` |
+//! | count an account's failed numbers| Query GSI3 `GSI3PK = FAILED#<account>`, `Select COUNT` (with `GET /accounts`, one per account listed) |
 //! | sync: tenants' status            | GetItem / PutItem `TENANT#<tenant>`/`SYNC`; all of them: Query GSI1 `SYNCTENANTS` |
 //! | sync: reshard old entries        | Query GSI2 `NUMS` / GSI3 `PENDING` (≤1,000 a run), UpdateItem each to its shard if still unsharded |
 //! | sync: planner's state (consent pull, push cursor) | GetItem / PutItem `SYNC#PLANNER`/`P`                   |
@@ -366,6 +370,16 @@ impl Queue {
 pub fn pending(queue: Queue, id: &str) -> Key {
     let sort = format!("{}{id}", queue.prefix());
     HashMap::from([(GSI3PK.into(), s(pending_shard_pk(shard_of(&sort)))), (GSI3SK.into(), s(sort))])
+}
+
+/// A failed number's entry in GSI3 (`FAILED#<account>`, `<e164>`): an account's failed numbers
+/// are counted (and found) without reading the rest.
+pub fn failed(account: &str, tn: &str) -> Key {
+    HashMap::from([(GSI3PK.into(), s(failed_pk(account))), (GSI3SK.into(), s(tn.to_string()))])
+}
+
+pub fn failed_pk(account: &str) -> String {
+    format!("FAILED#{account}")
 }
 
 /// The index partition of one shard of the pending queue.

@@ -34,6 +34,8 @@ pub enum Listing {
     Pending(String),
     /// One shard of the pending queue (`None`: the partition from before the sharding).
     PendingShard(String, Option<u32>),
+    /// An account's failed numbers, keys only.
+    FailedNumbers(String),
     Orders,
     Releases,
     /// One tenant's releases still to send.
@@ -102,6 +104,7 @@ impl Listing {
                 let pk = k.map_or_else(|| keys::LEGACY_PENDING_PARTITION.into(), keys::pending_shard_pk);
                 Target { sk_prefix: Some(prefix.clone()), ..t(Some(GSI3), GSI3PK, pk, GSI3SK) }
             }
+            Listing::FailedNumbers(a) => t(Some(GSI3), GSI3PK, keys::failed_pk(a), GSI3SK),
             Listing::Orders => t(None, PK, keys::ORDERS_PARTITION.into(), SK),
             Listing::Releases => t(None, PK, keys::RELEASES_PARTITION.into(), SK),
             Listing::TenantReleases(tenant) => Target {

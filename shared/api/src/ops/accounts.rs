@@ -18,14 +18,20 @@ pub async fn list(app: &App, req: Request) -> Result {
         true => Some(app.repo.count(&Listing::Accounts, params.filter()).await?),
         false => None,
     };
-    let page = app.repo.list_accounts(&params.page).await?;
-    let page = page.map(|s| Ok(s.value))?;
+    let mut page = app.repo.list_accounts(&params.page).await?.map(|s| Ok(s.value))?;
+    let names: Vec<&str> = page.items.iter().map(|a| a.name.as_str()).collect();
+    let counts = app.repo.failed_number_counts(&names).await?;
+    for (a, n) in page.items.iter_mut().zip(counts) {
+        a.failed_number_count = Some(n);
+    }
     Ok(list_response(&req, &params, page, count))
 }
 
 pub async fn get(app: &App, req: Request) -> Result {
     let name = account_name(&req)?;
-    let stored = app.repo.get_account(&name).await?;
+    let mut stored = app.repo.get_account(&name).await?;
+    // Not covered by the ETag: it changes as the sync lands results, the account does not.
+    stored.value.failed_number_count = Some(app.repo.failed_number_count(&name).await?);
     read_response(&req, &stored)
 }
 
