@@ -320,6 +320,14 @@ async fn the_walkthrough_in_a_real_browser() {
     assert_eq!(resp.status(), 200);
     assert_eq!(export().await, first, "export → import → export is byte-for-byte the same");
 
+    // A UK number, outside the consented countries: the backend will refuse it.
+    let uk = "+442079990009";
+    let body = json!({"telephoneNumber": uk, "accountName": "woodgrove", "serviceDetails": {"teamsOperatorConnect": {"enabled": true,
+        "configuration": {"usage": "CallingUserAssignment", "choosableCapabilities": ["InboundCalling"]}}}});
+    let (status, _, _) =
+        c.call("PUT", &format!("/accounts/woodgrove/numbers/{}", uk.replace('+', "%2B")), Some(body)).await;
+    assert_eq!(status, 201);
+
     // Sync runs: the numbers turn synced, and the tenant's civic addresses are mirrored.
     for _ in 0..8 {
         let (_, _, pending) = c
@@ -353,6 +361,15 @@ async fn the_walkthrough_in_a_real_browser() {
     assert_eq!(b.cell("number", &manual[0], "status").await, "synced");
     assert_eq!(b.cell("number", &manual[4], "status").await, "synced");
     b.shot("numbers-synced").await;
+
+    // The account says how many of its numbers failed, and the count opens them.
+    b.click("nav-accounts").await;
+    b.ready("accounts").await;
+    assert_eq!(b.cell("account", "woodgrove", "failed").await, "1 failed number");
+    b.click_in_row("account", "woodgrove", "account-failed").await;
+    b.ready("numbers").await;
+    assert_eq!(b.row_keys("number").await, [uk]);
+    assert_eq!(b.cell("number", uk, "status").await, "failed");
     b.click("nav-sync").await;
     b.ready("sync").await;
     let runs = b.row_keys("sync").await;

@@ -27,6 +27,14 @@ function syncCell(a) {
   return synced.length ? `On (${synced.map((s) => s.short).join(', ')})` : 'Off';
 }
 
+/** The account's failed numbers, linked to its list filtered to them. */
+function failedCell(a) {
+  const n = a.failedNumberCount ?? 0;
+  if (!n) return h('span', { class: 'muted' }, '0');
+  const to = href(['accounts', a.name, 'numbers'], { filter: "serviceProvisioningStatus eq 'failed'" });
+  return h('a', { href: to, class: 'badge badge-failed', testid: 'account-failed' }, plural(n, 'failed number'));
+}
+
 /** How many numbers an account has: the API's exact count, else the largest per-service count. */
 async function numberCount(a) {
   try {
@@ -87,6 +95,7 @@ export async function render(ctx) {
       { field: 'numberCount', label: 'Numbers', render: countsCell },
       { field: 'sync', label: 'Sync with backend', render: syncCell },
       { field: 'status', label: 'Sync status', render: (a) => badge(a.serviceProvisioningStatus) },
+      { field: 'failed', label: 'Failed numbers', render: failedCell },
       { field: 'errors', label: 'Errors', render: (a) => errorList(a.serviceProvisioningErrors) },
       {
         field: 'subdomainStatus',
