@@ -145,7 +145,16 @@ async fn the_walkthrough_in_a_real_browser() {
     let (status, _, _) = c.call("GET", "/accounts/woodgrove-again", None).await;
     assert_eq!(status, 404, "a second account was made though the user cancelled");
 
+    // Leaving a form with unsaved changes asks first; staying keeps what was typed.
     b.click("nav-accounts").await;
+    let asked = b.el("confirm-dialog").await.text().await.unwrap();
+    assert!(asked.contains("not been saved"), "{asked}");
+    b.click("confirm-cancel").await;
+    assert_eq!(b.js("return document.querySelector('[data-testid=account-name]').value").await, "woodgrove-again");
+    assert!(b.js("return location.hash").await.as_str().unwrap_or("").starts_with("#/accounts/new"));
+    b.click("nav-accounts").await;
+    b.el("confirm-dialog").await;
+    b.click("confirm-ok").await;
     b.ready("accounts").await;
     assert!(b.row_keys("account").await.contains(&"woodgrove".to_string()));
     b.shot("accounts").await;

@@ -57,6 +57,13 @@ export function fieldError(control, message) {
   control.addEventListener('change', clear);
 }
 
+/** What a form holds now, to compare with later (its controls' names or ids and values). */
+export function formState(form) {
+  return JSON.stringify(
+    [...form.elements].filter((e) => e.name || e.id).map((e) => [e.name || e.id, e.type === 'checkbox' ? e.checked : e.value]),
+  );
+}
+
 /** A labelled form row. */
 export function field(label, control, hint) {
   const id = control.id || (control.id = `f-${Math.random().toString(36).slice(2, 9)}`);

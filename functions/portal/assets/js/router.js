@@ -1,12 +1,15 @@
 // Hash routing: `#/path/with/:params?query`. Each navigation gets a fresh page container and a
 // context whose `done()` sets `body[data-ready]` only while it is still the current page.
 
-import { append, clearReady, flash, h, setReady } from './dom.js';
+import { append, clearReady, confirmDialog, flash, h, setReady } from './dom.js';
 
 let routes = [];
 let hooks = {};
 let seq = 0;
 let pending = null;
+/** The hash of the page drawn, and its check for unsaved changes (`ctx.confirmLeave`). */
+let shownHash = null;
+let unsaved = null;
 
 /** `#/a/b` from raw segments (each percent-encoded), plus an optional query object. */
 export function href(segments, query) {
@@ -17,6 +20,8 @@ export function href(segments, query) {
 
 /** Navigates to `hash`; `message` ({ok} or {error}) is shown on the page it lands on. */
 export function go(hash, message) {
+  // The page itself moves on (after a save, say): nothing is left unsaved.
+  unsaved = null;
   pending = message || null;
   if (location.hash === hash) navigate();
   else location.hash = hash;
@@ -59,6 +64,8 @@ function match(path) {
 async function navigate() {
   clearReady();
   const id = ++seq;
+  shownHash = currentHash();
+  unsaved = null;
   const message = pending;
   pending = null;
   flash.clear();
@@ -103,6 +110,10 @@ async function navigate() {
     done(name = route.ready) {
       if (id === seq) setReady(name);
     },
+    /** `isDirty()` says whether the page holds changes not saved: leaving then asks first. */
+    confirmLeave(isDirty) {
+      if (id === seq) unsaved = isDirty;
+    },
     /** A user action starts: the previous message no longer applies. */
     clearFlash() {
       if (id === seq) flash.clear();
@@ -133,6 +144,20 @@ async function navigate() {
 export function startRouter(table, options) {
   routes = table;
   hooks = options;
-  window.addEventListener('hashchange', () => navigate());
+  window.addEventListener('hashchange', async () => {
+    if (unsaved?.()) {
+      const leave = await confirmDialog({ title: 'Leave this page?', message: 'Your changes have not been saved.', okLabel: 'Leave', danger: true });
+      if (!leave) {
+        // Stay: put the address back without drawing the page again.
+        history.replaceState(null, '', shownHash);
+        return;
+      }
+    }
+    navigate();
+  });
+  // Closing or reloading the tab: the browser's own question.
+  window.addEventListener('beforeunload', (e) => {
+    if (unsaved?.()) e.preventDefault();
+  });
   navigate();
 }

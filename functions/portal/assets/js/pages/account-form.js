@@ -2,7 +2,7 @@
 // `PUT` with `If-None-Match: *`; manage sends the whole account back with `If-Match: <etag>`.
 
 import { api, apiPath, ApiError } from '../api.js';
-import { confirmDialog, field, fieldError, h } from '../dom.js';
+import { confirmDialog, field, fieldError, formState, h } from '../dom.js';
 import { badge } from '../format.js';
 import { isGuid, isName, SERVICES } from '../model.js';
 import { go, href } from '../router.js';
@@ -206,6 +206,8 @@ export async function render(ctx) {
         : null,
     form,
   );
+  const drawn = formState(form);
+  ctx.confirmLeave(() => formState(form) !== drawn);
   await checkTenant();
   ctx.done();
 }

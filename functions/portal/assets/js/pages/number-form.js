@@ -2,7 +2,7 @@
 // :createOrUpdateNumbers) and #/accounts/<name>/numbers/<tn> (manage one number: PUT with If-Match).
 
 import { api, apiPath, ApiError } from '../api.js';
-import { field, h, options } from '../dom.js';
+import { field, formState, h, options } from '../dom.js';
 import { badge, errorList, plural } from '../format.js';
 import {
   addressLine,
@@ -256,6 +256,8 @@ export async function renderCreate(ctx) {
     }
   });
   ctx.add(form);
+  const drawn = formState(form);
+  ctx.confirmLeave(() => formState(form) !== drawn);
   await fillAddresses(ctx, fields, addressesLoaded);
 }
 
@@ -320,5 +322,7 @@ export async function renderManage(ctx) {
     h('h1', { testid: 'page-title' }, `Manage number ${tn}`),
     form,
   );
+  const drawn = formState(form);
+  ctx.confirmLeave(() => formState(form) !== drawn);
   await fillAddresses(ctx, fields, addressesLoaded);
 }

@@ -3,7 +3,7 @@
 
 import { api, apiPath, ApiError } from '../api.js';
 import { can } from '../auth.js';
-import { field, fieldError, h, options } from '../dom.js';
+import { field, fieldError, formState, h, options } from '../dom.js';
 import { badge, dateTime, details, errorList } from '../format.js';
 import { MAX_COMMENT, MAX_TICKET_ID, RELATIONSHIP_STATUSES } from '../model.js';
 import { href } from '../router.js';
@@ -139,10 +139,12 @@ export async function render(ctx) {
       );
     }
     actions.append(h('button', { type: 'button', testid: 'refresh', onclick: () => { ctx.clearFlash(); load(); } }, 'Refresh'));
-    body.replaceChildren(
-      actions,
-      h('div', { class: 'columns' }, h('div', null, summary(rfi)), can('write') ? h('div', null, statusForm(ctx, tenantId, rfi, saved)) : null),
-    );
+    const form = can('write') ? statusForm(ctx, tenantId, rfi, saved) : null;
+    body.replaceChildren(actions, h('div', { class: 'columns' }, h('div', null, summary(rfi)), form ? h('div', null, form) : null));
+    if (form) {
+      const drawn = formState(form);
+      ctx.confirmLeave(() => formState(form) !== drawn);
+    }
   }
 
   function saved(rfi, message) {
