@@ -422,6 +422,44 @@ async fn the_walkthrough_in_a_real_browser() {
     assert!(!b.row_keys("account").await.contains(&"closing".to_string()));
     assert_eq!(c.call("GET", "/accounts/closing", None).await.0, 404);
 
+    // On a phone (390×844): nothing scrolls sideways, the navigation is a menu, and Sign out
+    // stays in reach. Each page is kept as a screenshot at this size too.
+    b.client.set_window_size(390, 844).await.expect("resize");
+    let pages = [
+        ("rfis", "#/rfis".to_string()),
+        ("rfi", format!("#/rfis/{TENANT}")),
+        ("accounts", "#/accounts".to_string()),
+        ("account-form", "#/accounts/woodgrove/manage".to_string()),
+        ("numbers", "#/accounts/woodgrove/numbers".to_string()),
+        ("number-create", "#/accounts/woodgrove/numbers/new".to_string()),
+        ("number-upload", "#/accounts/woodgrove/numbers/upload".to_string()),
+        ("number-manage", format!("#/accounts/woodgrove/numbers/{}", manual[0])),
+        ("history", "#/accounts/woodgrove/history".to_string()),
+        ("civic", "#/accounts/woodgrove/civic".to_string()),
+        ("civic-detail", "#/accounts/woodgrove/civic/ca-1".to_string()),
+        ("sync", "#/sync".to_string()),
+    ];
+    for (ready, hash) in &pages {
+        b.goto(&format!("{base}/portal/{hash}")).await;
+        b.ready(ready).await;
+        let fits = b
+            .js("const s = document.querySelector('[data-testid=signout]').getBoundingClientRect(); return [document.documentElement.scrollWidth, innerWidth, s.right <= innerWidth && s.width > 0]")
+            .await;
+        assert_eq!(fits[0].as_i64() <= fits[1].as_i64() && fits[2] == true, true, "{hash} at 390 px: {fits}");
+        b.shot(&format!("phone-{ready}")).await;
+    }
+    assert!(!b
+        .js("return !!document.querySelector('[data-testid=nav-accounts]').offsetParent")
+        .await
+        .as_bool()
+        .unwrap_or(true));
+    b.click("menu-toggle").await;
+    b.shot("phone-menu").await;
+    b.click("nav-accounts").await;
+    b.ready("accounts").await;
+    assert_eq!(b.js("return document.body.classList.contains('nav-open')").await, false, "the menu stays open");
+    b.client.set_window_size(1400, 1000).await.expect("resize");
+
     // A read-only user sees no write actions.
     b.click("signout").await;
     sign_in(&b, &base, "ProvisioningAPI.ReadUser").await;

@@ -25,7 +25,8 @@ export function dataTable(name, columns, rows, { key, onRowClick, selectable = n
           'tr',
           { testid: 'row', 'data-key': k, class: onRowClick ? 'clickable' : null },
           selectable ? h('td', { class: 'select' }, selectable.checkbox(k, row)) : null,
-          columns.map((c) => h('td', { testid: `cell-${c.field}`, class: c.class }, c.render ? c.render(row) : row[c.field] ?? '')),
+          // `data-label`: a narrow screen shows each row as a card, each cell under its heading.
+          columns.map((c) => h('td', { testid: `cell-${c.field}`, class: c.class, 'data-label': c.label }, c.render ? c.render(row) : row[c.field] ?? '')),
         );
         if (onRowClick) {
           tr.addEventListener('click', (e) => {

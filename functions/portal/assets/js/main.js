@@ -155,6 +155,15 @@ async function boot() {
   if (message) flash.error(message.error);
 }
 
+// Below 900 px the navigation is a menu the topbar's button opens; choosing a page closes it.
+const menu = document.querySelector('.menu-toggle');
+function setMenu(open) {
+  document.body.classList.toggle('nav-open', open);
+  menu?.setAttribute('aria-expanded', String(open));
+}
+menu?.addEventListener('click', () => setMenu(!document.body.classList.contains('nav-open')));
+window.addEventListener('hashchange', () => setMenu(false));
+
 // The skip link moves the focus to the page without touching the hash the router owns.
 document.querySelector('.skip-link')?.addEventListener('click', (e) => {
   e.preventDefault();
