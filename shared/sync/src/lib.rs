@@ -72,10 +72,6 @@ struct Run<'a> {
     unit: Option<String>,
     /// Orders this run knows to be open (polled, or sent by it).
     open: Vec<OpenOrder>,
-    /// Polls still owed to the orders this run's last push sent, made between reconciliation
-    /// steps, and when they were last polled there (or sent).
-    polls_owed: u32,
-    polled_at: Option<std::time::Instant>,
     /// The jobs being worked, and which of them the current step is for.
     jobs: Vec<JobState>,
     current: Option<usize>,
@@ -156,8 +152,6 @@ impl<'a> Run<'a> {
             planned: None,
             unit: None,
             open: Vec::new(),
-            polls_owed: 0,
-            polled_at: None,
             jobs: Vec::new(),
             current: None,
             state: Default::default(),

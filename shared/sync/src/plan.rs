@@ -217,8 +217,9 @@ impl Run<'_> {
             None => {}
         }
         // Jobs with changes first, so that on the queue they do not wait behind reconciliations
-        // that take a worker for a whole run; then reconciliations in the order chosen (longest
-        // waiting first), so a run that stops early leaves those that waited least.
+        // that take a worker for a whole run (a standard SQS queue keeps this order only roughly,
+        // which is enough: it is about minutes, not places); then the reconciliations in the
+        // order chosen, longest waiting first.
         jobs.sort_by_key(|j| {
             let rank = j.tenant_id.as_ref().and_then(|t| rank.get(t)).copied().unwrap_or(usize::MAX);
             (!(j.poll || j.push), rank)

@@ -29,6 +29,10 @@ pub(crate) struct JobState {
     pub(crate) reconcile_after: Option<String>,
     /// This run started a comparison cycle (from the first number).
     pub(crate) cycle_started: bool,
+    /// Polls still owed to its tenant's open orders after a push, made between its steps a
+    /// pause apart, and when they were last made (or the push sent).
+    pub(crate) polls_owed: u32,
+    pub(crate) polled_at: Option<std::time::Instant>,
 }
 
 /// A worker: does one job, unless another worker holds its unit (then it is `skipped`: that
@@ -96,6 +100,8 @@ impl Run<'_> {
                 reconciled: false,
                 reconcile_after: None,
                 cycle_started: false,
+                polls_owed: 0,
+                polled_at: None,
             });
             let accounts = self.unit_accounts(&job.unit, &job.accounts).await?;
             let before = match &job.tenant_id {
@@ -181,31 +187,34 @@ impl Run<'_> {
             if !self.out_of_time() {
                 self.push_releases(job).await?;
             }
-            self.owe_polls();
+            self.owe_polls(job);
         }
-        let pause_over = self.polled_at.is_none_or(|at| at.elapsed() >= self.cfg.poll_pause);
-        if self.polls_owed == 0 || !pause_over || self.out_of_time() {
+        let state = &self.jobs[job];
+        let owed = state.polls_owed > 0 && state.polled_at.is_none_or(|at| at.elapsed() >= self.cfg.poll_pause);
+        let tenant = state.job.tenant_id.clone();
+        if !owed || self.out_of_time() {
             return Ok(());
         }
-        let tenant = self.jobs[job].job.tenant_id.clone();
         let (mine, others): (Vec<OpenOrder>, Vec<OpenOrder>) =
             std::mem::take(&mut self.open).into_iter().partition(|o| Some(&o.tenant_id) == tenant.as_ref());
         self.open = others;
         if !mine.is_empty() {
-            self.polls_owed -= 1;
-            self.polled_at = Some(std::time::Instant::now());
+            let state = &mut self.jobs[job];
+            state.polls_owed -= 1;
+            state.polled_at = Some(std::time::Instant::now());
         }
         let still_open = self.poll_orders(mine).await?;
         self.open.extend(still_open);
         Ok(())
     }
 
-    /// After a push, its orders are polled at the next steps, a pause apart, so that a change
-    /// lands while a long reconciliation goes on rather than after it (or with the next plan,
-    /// if the reconciliation runs out of time).
-    fn owe_polls(&mut self) {
-        self.polls_owed = self.cfg.poll_rounds;
-        self.polled_at = Some(std::time::Instant::now());
+    /// After a push, the job's tenant's orders are polled at its next steps, a pause apart, so
+    /// that a change lands while a long reconciliation goes on rather than after it (or with the
+    /// next plan, if the reconciliation runs out of time).
+    fn owe_polls(&mut self, job: usize) {
+        let state = &mut self.jobs[job];
+        state.polls_owed = self.cfg.poll_rounds;
+        state.polled_at = Some(std::time::Instant::now());
     }
 
     async fn phases(&mut self) -> Result<(), StoreError> {
@@ -230,7 +239,7 @@ impl Run<'_> {
                     self.push_releases(i).await?;
                 }
                 if self.jobs[i].pushed {
-                    self.owe_polls();
+                    self.owe_polls(i);
                 }
             }
         }
