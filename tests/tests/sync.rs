@@ -493,4 +493,14 @@ async fn a_second_account_on_a_tenant_is_warned_about() {
     let after = f.stack.admin("PUT", "/accounts/fabrikam", Some(body("fabrikam"))).await;
     assert_eq!((after.status.as_u16(), after.header("warning")), (200, None));
     assert_eq!(linked().await.as_deref(), Some("fabrikam"));
+    // Moved to another tenant, it is no longer this tenant's; deleted, likewise.
+    let elsewhere =
+        json!({"name": "fabrikam", "serviceDetails": {"teamsTenantId": "11111111-2222-4333-8444-555555555555"}});
+    assert_eq!(f.stack.admin("PUT", "/accounts/fabrikam", Some(elsewhere)).await.status, 200);
+    assert_eq!(linked().await, None);
+    let third = f.stack.admin("PUT", "/accounts/northwind", Some(body("northwind"))).await;
+    assert_eq!((third.status.as_u16(), third.header("warning")), (201, None));
+    assert_eq!(linked().await.as_deref(), Some("northwind"));
+    assert_eq!(f.stack.admin("DELETE", "/accounts/northwind", None).await.status, 204);
+    assert_eq!(linked().await, None);
 }

@@ -42,7 +42,7 @@ fn ok(schema: Value, description: &str) -> Value {
     json!({ "description": description, "content": { "application/json": { "schema": schema } } })
 }
 
-/// Extension: a created account whose Teams tenant another account already serves.
+/// Extension: an account written whose Teams tenant another account already serves.
 fn second_account_warning(mut response: Value) -> Value {
     response["headers"] = json!({"Warning": {
         "description": "Extension: `299 switchboard \"Teams tenant <id> already has account <name>\"` when another account already serves the tenant (allowed, as in ACG, but most often a mistake; the tenant's request for information stays linked to the first)",
@@ -187,7 +187,7 @@ fn operations(gen: &mut SchemaGenerator) -> Vec<Operation> {
                 "Create or replace an account",
                 Some(json_body(account.clone())),
                 responses(&[
-                    ("200", ok(account.clone(), "Replaced")),
+                    ("200", second_account_warning(ok(account.clone(), "Replaced"))),
                     ("201", second_account_warning(ok(account.clone(), "Created"))),
                 ]),
                 [

@@ -89,7 +89,11 @@ pub fn parse(account: &str, body: &[u8]) -> Result<Vec<Row>, DomainError> {
             None if STATUS_HEADINGS.contains(&h) => kinds.push(Kind::ReadOnly),
             None => problems.push(FieldError::new(
                 format!("line 1: {h}"),
-                format!("unknown heading {h:?}; headings are: {}", headings().join(", ")),
+                format!(
+                    "unknown heading {h:?}; headings are: {} (and, skipped, {})",
+                    headings().join(", "),
+                    STATUS_HEADINGS.join(", ")
+                ),
             )),
         }
     }

@@ -84,9 +84,14 @@ impl Repository {
             let mut actions = vec![self.account_update(account, &etag, current_etag.as_deref())?];
             actions.extend(self.audit_action("accounts.put", scope, vec![changed])?);
             if self.transact(actions).await? {
-                // An account created for a consent is linked to its request for information.
+                // An account created for a consent is linked to its request for information; one
+                // that moved to another tenant is no longer its old tenant's.
+                let old_tenant = before.as_ref().and_then(|b| b.value.teams_tenant_id().map(str::to_string));
+                if let Some(old) = old_tenant.filter(|t| Some(t.as_str()) != account.teams_tenant_id()) {
+                    self.unlink_rfi(&old, &account.name).await;
+                }
                 let tenant_served_by = match account.teams_tenant_id() {
-                    Some(tenant) => self.link_rfi(tenant, &account.name).await?,
+                    Some(tenant) => self.link_rfi(tenant, &account.name).await,
                     None => None,
                 };
                 let written = if current.is_some() { Written::Replaced } else { Written::Created };
@@ -205,7 +210,14 @@ impl Repository {
                 scope,
                 vec![Entity::new("account", name, Some(&before), None)],
             )?);
-            Ok(self.transact(actions).await?.then_some(()))
+            if !self.transact(actions).await? {
+                return Ok(None);
+            }
+            // Its tenant's request offers to create an account again.
+            if let Some(tenant) = before.teams_tenant_id() {
+                self.unlink_rfi(tenant, name).await;
+            }
+            Ok(Some(()))
         })
         .await
     }

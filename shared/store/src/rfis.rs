@@ -86,28 +86,77 @@ impl Repository {
         .await
     }
 
-    /// Records which account serves a tenant (best effort: no RFI, nothing to link). The first
-    /// account stays linked while it exists: returns `Some(name)` of that other account when
-    /// `account` is a second one on the tenant.
-    pub async fn link_rfi(&self, tenant: &str, account: &str) -> Result<Option<String>, StoreError> {
-        let link = format!("{DOC}.accountName");
-        let mut p = Placeholders::default();
-        let (path, name) = (p.path(&link), p.value(AttributeValue::S(account.into())));
-        let update = format!("SET {path} = {name}");
-        let cond = format!("attribute_exists({}) AND (attribute_not_exists({path}) OR {path} = {name})", p.path(PK));
-        if self.update_if(keys::rfi(tenant), update, cond, &p).await? {
+    /// Records which account serves a tenant. The first account stays linked while it exists
+    /// and still names the tenant: returns `Some(name)` of that other account when `account` is a
+    /// second one. Best effort, after the account's own write has committed: no request for
+    /// information is nothing to link, and a failure is logged, not the caller's error.
+    pub async fn link_rfi(&self, tenant: &str, account: &str) -> Option<String> {
+        match self.try_link_rfi(tenant, account).await {
+            Ok(other) => other,
+            Err(e) => {
+                tracing::warn!(tenant, account, error = %e, "could not link the request for information");
+                None
+            }
+        }
+    }
+
+    async fn try_link_rfi(&self, tenant: &str, account: &str) -> Result<Option<String>, StoreError> {
+        if self.set_rfi_link(tenant, Some(account), LinkIf::FreeOr(account)).await? {
             return Ok(None);
         }
-        // No request for information (fine), or one linked to another account: still there?
+        // No request for information (fine), or one linked to another account: is it still the
+        // tenant's?
         let Some(rfi) = self.get_rfi_item(tenant).await? else { return Ok(None) };
         let Some(other) = item::rfi(&rfi)?.value.account_name.filter(|o| o != account) else { return Ok(None) };
-        if self.get_account_item(&other).await?.is_some() {
+        let serves = match self.get_account_item(&other).await? {
+            Some(a) => item::account(&a)?.value.teams_tenant_id() == Some(tenant),
+            None => false,
+        };
+        if serves {
             return Ok(Some(other));
         }
-        // The linked account is gone: this one serves the tenant now.
-        let mut p = Placeholders::default();
-        let update = format!("SET {} = {}", p.path(&link), p.value(AttributeValue::S(account.into())));
-        let cond = format!("attribute_exists({})", p.path(PK));
-        self.update_if(keys::rfi(tenant), update, cond, &p).await.map(|_| None)
+        // Gone, or moved to another tenant: this account serves the tenant now.
+        self.set_rfi_link(tenant, Some(account), LinkIf::Is(&other)).await?;
+        Ok(None)
     }
+
+    /// Clears a tenant's link to `account` (deleted, or moved to another tenant), if it still
+    /// points there. Best effort, as `link_rfi`.
+    pub async fn unlink_rfi(&self, tenant: &str, account: &str) {
+        if let Err(e) = self.set_rfi_link(tenant, None, LinkIf::Is(account)).await {
+            tracing::warn!(tenant, account, error = %e, "could not unlink the request for information");
+        }
+    }
+
+    /// Sets (or removes) a request for information's `accountName` if `cond` holds, with a new
+    /// tag: a writer that read it before (a patch, the consent pull) then reads it again instead
+    /// of putting the old link back. `Ok(false)`: no such request, or the condition failed.
+    async fn set_rfi_link(&self, tenant: &str, to: Option<&str>, cond: LinkIf<'_>) -> Result<bool, StoreError> {
+        let mut p = Placeholders::default();
+        let link = p.path(&format!("{DOC}.accountName"));
+        let tag = format!("{} = {}", p.path(ETAG), p.value(AttributeValue::S(new_etag())));
+        let update = match to {
+            Some(a) => format!("SET {link} = {}, {tag}", p.value(AttributeValue::S(a.into()))),
+            None => format!("SET {tag} REMOVE {link}"),
+        };
+        let exists = format!("attribute_exists({})", p.path(PK));
+        let cond = match cond {
+            LinkIf::FreeOr(a) => {
+                format!(
+                    "{exists} AND (attribute_not_exists({link}) OR {link} = {})",
+                    p.value(AttributeValue::S(a.into()))
+                )
+            }
+            LinkIf::Is(a) => format!("{exists} AND {link} = {}", p.value(AttributeValue::S(a.into()))),
+        };
+        self.update_if(keys::rfi(tenant), update, cond, &p).await
+    }
+}
+
+/// When `set_rfi_link` may change the link.
+enum LinkIf<'a> {
+    /// No account is linked, or this one is.
+    FreeOr(&'a str),
+    /// This account is linked.
+    Is(&'a str),
 }
