@@ -47,7 +47,8 @@ export function fieldError(control, message) {
   }
   control.setAttribute('aria-invalid', 'true');
   control.setAttribute('aria-describedby', [...described, id].join(' '));
-  control.after(h('div', { class: 'field-error', id, testid: 'field-error', role: 'alert' }, sentence(message)));
+  // Not a live region of its own: the flash already announces the error.
+  control.after(h('div', { class: 'field-error', id, testid: 'field-error' }, sentence(message)));
   const clear = () => {
     fieldError(control, null);
     control.removeEventListener('input', clear);
@@ -101,6 +102,8 @@ export function describeError(err) {
   if (!err) return { head: 'Something went wrong.', details: [], meta: [] };
   const head = sentence(err.message || 'The request failed.');
   const details = (err.details || []).map((d) => `${d.target ? `${d.target}: ` : ''}${d.message}`);
+  // With no details to name it, the field it is about is named on its own line.
+  if (!details.length && err.target) details.push(`About: ${err.target}`);
   const meta = [err.code, err.status ? `HTTP ${err.status}` : null, err.requestId ? `request id ${err.requestId}` : null];
   return { head, details, meta: meta.filter(Boolean) };
 }
@@ -142,7 +145,8 @@ export const flash = {
 
 /**
  * Asks a yes/no question in a modal dialog; resolves true for OK. The focus starts on Cancel, so
- * that Enter does no harm. With `typeToConfirm`, OK is enabled only once that text is typed.
+ * that Enter does no harm. With `typeToConfirm`, OK is enabled only once that text is typed (the
+ * focus then starts in the box).
  */
 export function confirmDialog({ title, message, okLabel = 'Delete', danger = true, extra = null, typeToConfirm = null }) {
   return new Promise((resolve) => {
@@ -181,7 +185,8 @@ export function confirmDialog({ title, message, okLabel = 'Delete', danger = tru
     document.body.append(dlg);
     if (typeof dlg.showModal === 'function') dlg.showModal();
     else dlg.setAttribute('open', '');
-    cancel.focus();
+    // Enter must do no harm: the focus starts on Cancel, or on the box to type into.
+    (typed || cancel).focus();
   });
 }
 

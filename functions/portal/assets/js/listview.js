@@ -4,6 +4,7 @@
 import { api } from './api.js';
 import { h, options } from './dom.js';
 import { plural } from './format.js';
+import { addressChanged } from './router.js';
 
 const PAGE_SIZES = [10, 25, 50, 100, 200, 500];
 
@@ -61,7 +62,10 @@ function keepFilterInUrl(filter) {
   else params.delete('filter');
   const q = params.toString();
   const next = q ? `${path}?${q}` : path;
-  if (next !== hash) history.pushState(null, '', next);
+  if (next !== hash) {
+    history.pushState(null, '', next);
+    addressChanged();
+  }
 }
 
 /**

@@ -71,7 +71,8 @@ export function parseNumbers(text) {
   // brackets are how people write them ("+1 (425) 555-0102"). A space before a "+" starts the
   // next number, so "+15105850321 +15105850322" is still two.
   for (const piece of text.split(/[\n\r,;]+|\s+(?=\+)/)) {
-    const tn = piece.replace(/[\s().-]/g, '');
+    // "(0)" is the national trunk prefix some write after the country code: not dialled from abroad.
+    const tn = piece.replace(/\(0\)/g, '').replace(/[\s().-]/g, '');
     if (tn && !seen.has(tn)) {
       seen.add(tn);
       out.push(tn);

@@ -27,6 +27,12 @@ export function go(hash, message) {
   else location.hash = hash;
 }
 
+/** The page changed its own address (`history.pushState`): staying on it after a "Leave this
+ * page?" puts that address back. */
+export function addressChanged() {
+  shownHash = currentHash();
+}
+
 export function currentHash() {
   return location.hash || '#/';
 }

@@ -170,6 +170,8 @@ export async function render(ctx) {
     }
     body.serviceDetails = details;
 
+    // The tenant may have been typed a moment ago: its check must be done before this one.
+    if (!editing) await checkTenant();
     if (!editing && servedBy) {
       const ok = await confirmDialog({
         title: 'A second account for this tenant?',

@@ -64,7 +64,7 @@ function numberFields(services, current = {}) {
     if (current.civicAddressId && !known.has(current.civicAddressId)) civicOptions.push({ value: current.civicAddressId, label: `${current.civicAddressId} (not in the mirrored list)` });
     civic.replaceChildren(...options(civicOptions, civic.value || current.civicAddressId || ''));
     civic.disabled = false;
-    fillLocations(location.value || current.locationId);
+    fillLocations(locationChosen ? location.value : current.locationId);
     addressNote.className = 'hint';
     addressNote.textContent = note || '';
     addressNote.hidden = !note;
@@ -81,6 +81,11 @@ function numberFields(services, current = {}) {
   }
   fillLocations(current.locationId);
   civic.addEventListener('change', () => fillLocations(''));
+  // A location picked before the addresses arrived is kept when they do.
+  let locationChosen = false;
+  location.addEventListener('change', () => {
+    locationChosen = true;
+  });
 
   const teamsBox = h(
     'fieldset',
