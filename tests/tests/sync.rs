@@ -504,3 +504,61 @@ async fn a_second_account_on_a_tenant_is_warned_about() {
     assert_eq!(f.stack.admin("DELETE", "/accounts/northwind", None).await.status, 204);
     assert_eq!(linked().await, None);
 }
+
+/// Numbers that failed before failed numbers were indexed get their entry from the planner, an
+/// account at a time as far as its read allowance goes, and are then counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_from_before_the_failed_index_are_indexed() {
+    let f = Flow::start(quiet()).await;
+    f.consent(TENANT, &["US"]).await;
+    f.sync().await;
+    f.syncing_account("contoso", TENANT).await;
+    f.syncing_account("fabrikam", TENANT).await;
+    let (a, b) = (uk_numbers(0, 2), uk_numbers(10, 3));
+    f.add_oc_numbers("contoso", &a).await;
+    f.add_oc_numbers("fabrikam", &b).await;
+    f.sync_until_settled(5).await;
+    assert_eq!((failed_count(&f, "contoso").await, failed_count(&f, "fabrikam").await), (Some(2), Some(3)));
+    // As an older release left them: no index entry, and the step not done.
+    let repo = f.stack.repo();
+    for tn in a.iter().chain(&b) {
+        repo.client()
+            .update_item()
+            .table_name(repo.table())
+            .set_key(Some(switchboard_store::keys::number(tn)))
+            .update_expression("REMOVE GSI3PK, GSI3SK")
+            .send()
+            .await
+            .expect("unindex");
+    }
+    let marker = switchboard_store::keys::upgrade_done("failed-index");
+    repo.client().delete_item().table_name(repo.table()).set_key(Some(marker)).send().await.expect("unmark");
+    assert_eq!((failed_count(&f, "contoso").await, failed_count(&f, "fabrikam").await), (Some(0), Some(0)));
+    let names = ["contoso".to_string(), "fabrikam".to_string()];
+    // One number's allowance: one account a call, from where the last stopped.
+    assert_eq!(repo.index_old_failures(&names, 1).await.expect("index"), 2);
+    assert_eq!((failed_count(&f, "contoso").await, failed_count(&f, "fabrikam").await), (Some(2), Some(0)));
+    assert_eq!(repo.index_old_failures(&names, 1).await.expect("index"), 3);
+    assert_eq!((failed_count(&f, "contoso").await, failed_count(&f, "fabrikam").await), (Some(2), Some(3)));
+    // Done: nothing more is read.
+    assert_eq!(repo.index_old_failures(&names, 1).await.expect("index"), 0);
+    // The planner runs the step itself.
+    let repo = f.stack.repo();
+    repo.client()
+        .update_item()
+        .table_name(repo.table())
+        .set_key(Some(switchboard_store::keys::number(&a[0])))
+        .update_expression("REMOVE GSI3PK, GSI3SK")
+        .send()
+        .await
+        .expect("unindex");
+    let marker = switchboard_store::keys::upgrade_done("failed-index");
+    repo.client().delete_item().table_name(repo.table()).set_key(Some(marker)).send().await.expect("unmark");
+    assert_eq!(failed_count(&f, "contoso").await, Some(1));
+    f.sync().await;
+    assert_eq!(failed_count(&f, "contoso").await, Some(2));
+}
+
+async fn failed_count(f: &Flow, account: &str) -> Option<i64> {
+    f.stack.admin("GET", &format!("/accounts/{account}"), None).await.body["failedNumberCount"].as_i64()
+}

@@ -43,9 +43,14 @@ impl Repository {
         self.count(&Listing::FailedNumbers(account.to_string()), None).await
     }
 
-    /// [`Self::failed_number_count`] of each account, counted side by side.
+    /// [`Self::failed_number_count`] of each account, in order, 16 counted at a time (a page
+    /// of accounts may hold 500).
     pub async fn failed_number_counts(&self, accounts: &[&str]) -> Result<Vec<i64>, StoreError> {
-        futures::future::try_join_all(accounts.iter().map(|a| self.failed_number_count(a))).await
+        let mut counts = Vec::with_capacity(accounts.len());
+        for some in accounts.chunks(16) {
+            counts.extend(futures::future::try_join_all(some.iter().map(|a| self.failed_number_count(a))).await?);
+        }
+        Ok(counts)
     }
 
     pub async fn list_accounts(&self, req: &PageRequest) -> Result<Page<Stored<Account>>, StoreError> {

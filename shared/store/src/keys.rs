@@ -72,6 +72,7 @@
 //! | sync: tenants with open orders, releases | Query `ORDERS` / `RELEASES`, one tenant at a time: after a tenant's first item it goes on past `<tenant>#\u{10ffff}` |
 //! | count an account's failed numbers| Query GSI3 `GSI3PK = FAILED#<account>`, `Select COUNT` (with `GET /accounts`, one per account listed) |
 //! | sync: tenants' status            | GetItem / PutItem `TENANT#<tenant>`/`SYNC`; all of them: Query GSI1 `SYNCTENANTS` |
+//! | sync: index old failed numbers   | once: per account (from a cursor in `SYNC#UPGRADE`/`failed-index`), Query GSI1 `ACCT#<name>` filtered on `failed`, UpdateItem each without an entry (conditional on its tag) |
 //! | sync: reshard old entries        | Query GSI2 `NUMS` / GSI3 `PENDING` (≤1,000 a run), UpdateItem each to its shard if still unsharded |
 //! | sync: planner's state (consent pull, push cursor) | GetItem / PutItem `SYNC#PLANNER`/`P`                   |
 //! | upstream budget: book a call     | GetItem `BUDGET#UPSTREAM` (consistent), conditional put of its next `tat` (GCRA) |

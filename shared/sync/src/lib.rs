@@ -49,6 +49,10 @@ pub trait JobSender: Send + Sync {
 /// The backend's batch limit.
 pub const MAX_PER_ORDER: usize = 100;
 
+/// Numbers a planner run reads (by its accounts' counts) to index failures written before the
+/// failed index: a million take ten runs.
+const OLD_FAILURES_READ_PER_RUN: i64 = 100_000;
+
 /// Drift entries and errors a report keeps (the rest are counted).
 const MAX_DRIFT: usize = 500;
 const MAX_ERRORS: usize = 100;
@@ -234,6 +238,12 @@ impl<'a> Run<'a> {
             Ok(0) => {}
             Ok(moved) => tracing::info!(moved, "index entries moved to their shard"),
             Err(e) => tracing::warn!(error = %e, "re-sharding old index entries failed; next run goes on"),
+        }
+        let names: Vec<String> = accounts.iter().map(|a| a.value.name.clone()).collect();
+        match self.repo.index_old_failures(&names, OLD_FAILURES_READ_PER_RUN).await {
+            Ok(0) => {}
+            Ok(indexed) => tracing::info!(indexed, "failed numbers from before the failed index indexed"),
+            Err(e) => tracing::warn!(error = %e, "indexing old failed numbers failed; next run goes on"),
         }
         let jobs = self.plan(&accounts, consents.as_ref()).await?;
         if self.state != state_before {
