@@ -103,6 +103,18 @@ fn every_function_crate_is_in_the_template() {
     assert_eq!(functions, deployed);
 }
 
+/// The CSV headings the portal's template offers (`model.js` `csvHeadings`, checked against this
+/// file by `tests/portal-js/model.test.mjs`) are the ones the server reads and writes.
+#[test]
+fn the_portals_csv_headings_are_the_servers() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/portal-js/csv-headings.json");
+    let built = serde_json::to_string_pretty(&switchboard_domain::number_csv::headings()).unwrap() + "\n";
+    if std::fs::read_to_string(path).ok().as_deref() != Some(built.as_str()) {
+        std::fs::write(path, built).unwrap();
+        panic!("tests/portal-js/csv-headings.json was stale; it has been rewritten: review and commit it");
+    }
+}
+
 /// The committed OpenAPI document is the one the code builds, and documents exactly the routes
 /// the handlers serve (each `:action` as its own operation).
 #[test]

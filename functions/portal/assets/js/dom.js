@@ -36,7 +36,7 @@ export function options(items, selected) {
  * (`aria-describedby`), until its value changes. `null` clears it.
  */
 export function fieldError(control, message) {
-  const id = `${control.id || (control.id = `f-${Math.random().toString(36).slice(2, 9)}`)}-error`;
+  const id = `${idOf(control)}-error`;
   document.getElementById(id)?.remove();
   const described = (control.getAttribute('aria-describedby') || '').split(' ').filter((x) => x && x !== id);
   if (!message) {
@@ -60,15 +60,18 @@ export function fieldError(control, message) {
 
 /** What a form holds now, to compare with later (its controls' names or ids and values). */
 export function formState(form) {
-  return JSON.stringify(
-    [...form.elements].filter((e) => e.name || e.id).map((e) => [e.name || e.id, e.type === 'checkbox' ? e.checked : e.value]),
-  );
+  return JSON.stringify([...form.elements].filter((e) => e.name || e.id).map((e) => [e.name || e.id, e.type === 'checkbox' ? e.checked : e.value]));
+}
+
+/** A control's id, given one if it has none (labels and error messages point at it). */
+function idOf(control) {
+  if (!control.id) control.id = `f-${Math.random().toString(36).slice(2, 9)}`;
+  return control.id;
 }
 
 /** A labelled form row. */
 export function field(label, control, hint) {
-  const id = control.id || (control.id = `f-${Math.random().toString(36).slice(2, 9)}`);
-  return h('div', { class: 'field' }, h('label', { for: id }, label), control, hint ? h('div', { class: 'hint' }, hint) : null);
+  return h('div', { class: 'field' }, h('label', { for: idOf(control) }, label), control, hint ? h('div', { class: 'hint' }, hint) : null);
 }
 
 // ---- page-ready marker (the browser tests wait for it) ----
@@ -135,7 +138,13 @@ export const flash = {
     const d = describeError(err);
     showFlash('error', [
       h('div', { class: 'flash-head' }, d.head),
-      withDetails && d.details.length ? h('ul', { class: 'flash-details' }, d.details.map((t) => h('li', null, t))) : null,
+      withDetails && d.details.length
+        ? h(
+            'ul',
+            { class: 'flash-details' },
+            d.details.map((t) => h('li', null, t)),
+          )
+        : null,
       d.meta.length ? h('div', { class: 'flash-meta' }, d.meta.join(' · ')) : null,
     ]);
   },
@@ -162,7 +171,15 @@ export function confirmDialog({ title, message, okLabel = 'Delete', danger = tru
     let typed = null;
     if (typeToConfirm) {
       ok.disabled = true;
-      typed = h('input', { type: 'text', testid: 'confirm-type', autocomplete: 'off', spellcheck: 'false', oninput: () => { ok.disabled = typed.value.trim() !== typeToConfirm; } });
+      typed = h('input', {
+        type: 'text',
+        testid: 'confirm-type',
+        autocomplete: 'off',
+        spellcheck: 'false',
+        oninput: () => {
+          ok.disabled = typed.value.trim() !== typeToConfirm;
+        },
+      });
     }
     const dlg = h(
       'dialog',

@@ -27,7 +27,7 @@ export function dataTable(name, columns, rows, { key, onRowClick, selectable = n
           { testid: 'row', 'data-key': k, class: onRowClick ? 'clickable' : null },
           selectable ? h('td', { class: 'select' }, selectable.checkbox(k, row)) : null,
           // `data-label`: a narrow screen shows each row as a card, each cell under its heading.
-          columns.map((c) => h('td', { testid: `cell-${c.field}`, class: c.class, 'data-label': c.label }, c.render ? c.render(row) : row[c.field] ?? '')),
+          columns.map((c) => h('td', { testid: `cell-${c.field}`, class: c.class, 'data-label': c.label }, c.render ? c.render(row) : (row[c.field] ?? ''))),
         );
         if (onRowClick) {
           tr.addEventListener('click', (e) => {
@@ -101,19 +101,54 @@ export function listView(ctx, opts) {
       }
     },
   });
-  const filterBar = opts.filter === false
-    ? null
-    : h(
-        'div',
-        { class: 'filterbar' },
-        h('label', { class: 'filter-label' }, 'Add filter ', filterInput),
-        h('button', { type: 'button', testid: 'filter-apply', onclick: applyFilter }, 'Apply'),
-        h('button', { type: 'button', testid: 'filter-clear', onclick: () => { filterInput.value = ''; applyFilter(); } }, 'Clear'),
-        opts.filterHelp ? h('details', { class: 'filter-help' }, h('summary', null, 'Filter syntax'), opts.filterHelp) : null,
-      );
+  const filterBar =
+    opts.filter === false
+      ? null
+      : h(
+          'div',
+          { class: 'filterbar' },
+          h('label', { class: 'filter-label' }, 'Add filter ', filterInput),
+          h('button', { type: 'button', testid: 'filter-apply', onclick: applyFilter }, 'Apply'),
+          h(
+            'button',
+            {
+              type: 'button',
+              testid: 'filter-clear',
+              onclick: () => {
+                filterInput.value = '';
+                applyFilter();
+              },
+            },
+            'Clear',
+          ),
+          opts.filterHelp ? h('details', { class: 'filter-help' }, h('summary', null, 'Filter syntax'), opts.filterHelp) : null,
+        );
 
-  const prev = h('button', { type: 'button', testid: 'page-prev', onclick: () => { state.link = state.stack.pop() ?? null; userLoad(); } }, '‹ Prev');
-  const next = h('button', { type: 'button', testid: 'page-next', onclick: () => { state.stack.push(state.link); state.link = state.nextLink; userLoad(); } }, 'Next ›');
+  const prev = h(
+    'button',
+    {
+      type: 'button',
+      testid: 'page-prev',
+      onclick: () => {
+        state.link = state.stack.pop() ?? null;
+        userLoad();
+      },
+    },
+    '‹ Prev',
+  );
+  const next = h(
+    'button',
+    {
+      type: 'button',
+      testid: 'page-next',
+      onclick: () => {
+        state.stack.push(state.link);
+        state.link = state.nextLink;
+        userLoad();
+      },
+    },
+    'Next ›',
+  );
   const sizeSelect = h(
     'select',
     {
@@ -204,9 +239,8 @@ export function listView(ctx, opts) {
     const page = state.stack.length + 1;
     const from = (page - 1) * state.pageSize + (state.rows.length ? 1 : 0);
     const to = (page - 1) * state.pageSize + state.rows.length;
-    info.textContent = state.total != null
-      ? `${from}–${to} of ${plural(state.total, noun, nouns)} · page ${page}`
-      : `${plural(state.rows.length, noun, nouns)} · page ${page}`;
+    info.textContent =
+      state.total != null ? `${from}–${to} of ${plural(state.total, noun, nouns)} · page ${page}` : `${plural(state.rows.length, noun, nouns)} · page ${page}`;
   }
 
   /** Loads the current page. The page is not ready until it has. */

@@ -4,7 +4,6 @@
 import { configureApi, deriveApiBase, portalJson } from './api.js';
 import * as auth from './auth.js';
 import { flash, h, setReady } from './dom.js';
-import { currentHash, go, href, startRouter } from './router.js';
 import * as accountForm from './pages/account-form.js';
 import * as accounts from './pages/accounts.js';
 import * as civic from './pages/civic.js';
@@ -16,6 +15,7 @@ import * as rfi from './pages/rfi.js';
 import * as rfis from './pages/rfis.js';
 import { rememberReturn, signinPage } from './pages/signin.js';
 import * as sync from './pages/sync.js';
+import { currentHash, go, href, startRouter } from './router.js';
 
 const HOME = '#/accounts';
 
@@ -37,14 +37,41 @@ const ROUTES = [
   { pattern: '/rfis/:tenantId', render: rfi.render, ready: 'rfi', title: 'Request for Information', section: 'rfis', needs: 'read' },
   { pattern: '/accounts', render: accounts.render, ready: 'accounts', title: 'Accounts', section: 'accounts', needs: 'read' },
   { pattern: '/accounts/new', render: accountForm.render, ready: 'account-form', title: 'Create account', section: 'accounts', needs: 'write' },
-  { pattern: '/accounts/:name', render: (ctx) => location.replace(href(['accounts', ctx.params.name, 'numbers'])), ready: 'numbers', section: 'accounts', needs: 'read' },
+  {
+    pattern: '/accounts/:name',
+    render: (ctx) => location.replace(href(['accounts', ctx.params.name, 'numbers'])),
+    ready: 'numbers',
+    section: 'accounts',
+    needs: 'read',
+  },
   { pattern: '/accounts/:name/manage', render: accountForm.render, ready: 'account-form', title: 'Manage account', section: 'accounts', needs: 'write' },
   { pattern: '/accounts/:name/numbers', render: numbers.render, ready: 'numbers', title: 'Numbers', section: 'accounts', needs: 'read' },
-  { pattern: '/accounts/:name/numbers/new', render: numberForm.renderCreate, ready: 'number-create', title: 'Create numbers', section: 'accounts', needs: 'write' },
-  { pattern: '/accounts/:name/numbers/upload', render: numberUpload.render, ready: 'number-upload', title: 'Upload numbers', section: 'accounts', needs: 'write' },
+  {
+    pattern: '/accounts/:name/numbers/new',
+    render: numberForm.renderCreate,
+    ready: 'number-create',
+    title: 'Create numbers',
+    section: 'accounts',
+    needs: 'write',
+  },
+  {
+    pattern: '/accounts/:name/numbers/upload',
+    render: numberUpload.render,
+    ready: 'number-upload',
+    title: 'Upload numbers',
+    section: 'accounts',
+    needs: 'write',
+  },
   { pattern: '/accounts/:name/history', render: history.renderAccount, ready: 'history', title: 'History', section: 'accounts', needs: 'read' },
   { pattern: '/accounts/:name/numbers/:tn/history', render: history.renderNumber, ready: 'history', title: 'History', section: 'accounts', needs: 'read' },
-  { pattern: '/accounts/:name/numbers/:tn', render: numberForm.renderManage, ready: 'number-manage', title: 'Manage number', section: 'accounts', needs: 'write' },
+  {
+    pattern: '/accounts/:name/numbers/:tn',
+    render: numberForm.renderManage,
+    ready: 'number-manage',
+    title: 'Manage number',
+    section: 'accounts',
+    needs: 'write',
+  },
   { pattern: '/accounts/:name/civic', render: civic.renderList, ready: 'civic', title: 'Civic addresses', section: 'accounts', needs: 'read' },
   { pattern: '/accounts/:name/civic/:id', render: civic.renderDetail, ready: 'civic-detail', title: 'Civic address', section: 'accounts', needs: 'read' },
   { pattern: '/sync', render: sync.render, ready: 'sync', title: 'Sync', section: 'sync', needs: 'read' },
@@ -67,7 +94,11 @@ function forbidden(route) {
       const roles = auth.roles();
       ctx.add(
         h('h1', { testid: 'page-title' }, route.title),
-        h('p', { class: 'notice', testid: 'forbidden' }, `Your roles (${roles.join(', ') || 'none'}) don’t grant ${route.needs} access, which this page needs.`),
+        h(
+          'p',
+          { class: 'notice', testid: 'forbidden' },
+          `Your roles (${roles.join(', ') || 'none'}) don’t grant ${route.needs} access, which this page needs.`,
+        ),
       );
       ctx.done();
     },
@@ -93,7 +124,21 @@ function renderChrome(section) {
   );
   nav.replaceChildren(
     h('div', { class: 'nav-heading' }, 'Number Management'),
-    h('ul', null, NAV.map((n) => h('li', null, h('a', { href: n.href, testid: n.testid, class: n.section === section ? 'active' : null, 'aria-current': n.section === section ? 'page' : null }, n.label)))),
+    h(
+      'ul',
+      null,
+      NAV.map((n) =>
+        h(
+          'li',
+          null,
+          h(
+            'a',
+            { href: n.href, testid: n.testid, class: n.section === section ? 'active' : null, 'aria-current': n.section === section ? 'page' : null },
+            n.label,
+          ),
+        ),
+      ),
+    ),
   );
 }
 
@@ -116,7 +161,12 @@ async function boot() {
     config = await portalJson('config.json');
   } catch (err) {
     flash.error(err);
-    document.getElementById('page').replaceChildren(h('h1', { testid: 'page-title' }, 'Switchboard is unavailable'), h('p', null, 'The portal’s configuration (config.json) could not be loaded.'));
+    document
+      .getElementById('page')
+      .replaceChildren(
+        h('h1', { testid: 'page-title' }, 'Switchboard is unavailable'),
+        h('p', null, 'The portal’s configuration (config.json) could not be loaded.'),
+      );
     setReady('error');
     return;
   }

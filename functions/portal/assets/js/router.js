@@ -98,7 +98,7 @@ async function navigate() {
   const root = h('section', { class: 'page' });
   document.getElementById('page').replaceChildren(root);
   hooks.afterRoute?.(found?.route);
-  const route = found ? hooks.wrap?.(found.route) ?? found.route : hooks.notFound;
+  const route = found ? (hooks.wrap?.(found.route) ?? found.route) : hooks.notFound;
   document.title = route.title ? `${route.title} · Switchboard` : 'Switchboard · Number Management Portal';
   const ctx = {
     root,

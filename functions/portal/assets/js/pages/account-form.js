@@ -1,7 +1,7 @@
 // #/accounts/new[?tenant=<id>] and #/accounts/<name>/manage: the account form. Create sends
 // `PUT` with `If-None-Match: *`; manage sends the whole account back with `If-Match: <etag>`.
 
-import { api, apiPath, ApiError } from '../api.js';
+import { ApiError, api, apiPath } from '../api.js';
 import { confirmDialog, field, fieldError, formState, h } from '../dom.js';
 import { badge } from '../format.js';
 import { isGuid, isName, SERVICES } from '../model.js';
@@ -59,15 +59,47 @@ export async function render(ctx) {
     value: sd.teamsTenantId ?? ctx.query.tenant ?? '',
     autocomplete: 'off',
   });
-  const correlation = h('input', { type: 'text', testid: 'account-correlation', name: 'correlationId', value: account?.correlationId ?? '', autocomplete: 'off' });
+  const correlation = h('input', {
+    type: 'text',
+    testid: 'account-correlation',
+    name: 'correlationId',
+    value: account?.correlationId ?? '',
+    autocomplete: 'off',
+  });
   const svcBoxes = Object.fromEntries(
     SERVICES.map((s) => [s.key, h('input', { type: 'checkbox', testid: `svc-${s.key}`, name: s.key, checked: Boolean(sd[s.key]?.enabled) })]),
   );
   const sync = h('input', { type: 'checkbox', testid: 'account-sync', name: 'syncEnabled', checked: initialSync });
-  const callScreening = h('input', { type: 'checkbox', testid: 'account-call-screening', name: 'callScreening', checked: dr ? Boolean(dr.callScreening) : true });
-  const subdomain = h('input', { type: 'text', testid: 'account-subdomain', name: 'subdomain', maxlength: 10, value: dr?.subdomain ?? '', autocomplete: 'off' });
-  const token1 = h('input', { type: 'text', testid: 'account-token1', name: 'region1Token', maxlength: 100, value: dr?.subdomainTokens?.region1Token ?? '', autocomplete: 'off' });
-  const token2 = h('input', { type: 'text', testid: 'account-token2', name: 'region2Token', maxlength: 100, value: dr?.subdomainTokens?.region2Token ?? '', autocomplete: 'off' });
+  const callScreening = h('input', {
+    type: 'checkbox',
+    testid: 'account-call-screening',
+    name: 'callScreening',
+    checked: dr ? Boolean(dr.callScreening) : true,
+  });
+  const subdomain = h('input', {
+    type: 'text',
+    testid: 'account-subdomain',
+    name: 'subdomain',
+    maxlength: 10,
+    value: dr?.subdomain ?? '',
+    autocomplete: 'off',
+  });
+  const token1 = h('input', {
+    type: 'text',
+    testid: 'account-token1',
+    name: 'region1Token',
+    maxlength: 100,
+    value: dr?.subdomainTokens?.region1Token ?? '',
+    autocomplete: 'off',
+  });
+  const token2 = h('input', {
+    type: 'text',
+    testid: 'account-token2',
+    name: 'region2Token',
+    maxlength: 100,
+    value: dr?.subdomainTokens?.region2Token ?? '',
+    autocomplete: 'off',
+  });
   const submit = h('button', { type: 'submit', class: 'primary', testid: 'account-submit' }, editing ? 'Save' : 'Create');
   // Creating: the account that already serves the tenant, from its request for information.
   const tenantNote = h('p', { class: 'notice', testid: 'tenant-has-account', hidden: true });
@@ -97,7 +129,11 @@ export async function render(ctx) {
     'form',
     { class: 'card form', novalidate: true },
     field('Account name', name, editing ? 'The name is the account’s key and can’t be changed.' : 'Letters, digits, “_” and “-”; at most 100 characters.'),
-    field('Teams tenant ID', tenant, 'The enterprise’s Microsoft 365 tenant. It can’t change once the account has Operator Connect or Teams Phone Mobile numbers.'),
+    field(
+      'Teams tenant ID',
+      tenant,
+      'The enterprise’s Microsoft 365 tenant. It can’t change once the account has Operator Connect or Teams Phone Mobile numbers.',
+    ),
     tenantNote,
     field('Correlation ID', correlation, 'Optional: your identifier for this enterprise in other systems.'),
     h(
@@ -105,16 +141,28 @@ export async function render(ctx) {
       null,
       h('legend', null, 'Services'),
       SERVICES.map((s) => h('div', { class: 'field check' }, h('label', null, svcBoxes[s.key], ` Enable ${s.label}`))),
-      h('div', { class: 'field check' }, h('label', null, sync, ' Sync with backend service'),
-        h('div', { class: 'hint' }, 'Flow-through provisioning: the enterprise and its numbers are provisioned in Operator Connect / Teams Phone Mobile. Applies to every service that has the setting (not Call Protection).')),
+      h(
+        'div',
+        { class: 'field check' },
+        h('label', null, sync, ' Sync with backend service'),
+        h(
+          'div',
+          { class: 'hint' },
+          'Flow-through provisioning: the enterprise and its numbers are provisioned in Operator Connect / Teams Phone Mobile. Applies to every service that has the setting (not Call Protection).',
+        ),
+      ),
     ),
     h(
       'fieldset',
       null,
       h('legend', null, 'Communications Services Settings: Teams Direct Routing'),
       sd.teamsDirectRouting ? h('p', null, 'Subdomain provisioned state: ', badge(sd.teamsDirectRouting.subdomainStatus)) : null,
-      h('div', { class: 'field check' }, h('label', null, callScreening, ' Enable call screening'),
-        h('div', { class: 'hint' }, 'Caller-ID screening: only numbers enabled for Direct Routing may place Direct Routing calls.')),
+      h(
+        'div',
+        { class: 'field check' },
+        h('label', null, callScreening, ' Enable call screening'),
+        h('div', { class: 'hint' }, 'Caller-ID screening: only numbers enabled for Direct Routing may place Direct Routing calls.'),
+      ),
       field('Subdomain', subdomain, 'The label for this enterprise’s Direct Routing subdomain: 1–10 letters, digits, “_” or “-”.'),
       field('Subdomain token, region 1', token1, 'The DNS TXT value from the customer’s Microsoft 365 admin center.'),
       field('Subdomain token, region 2', token2),
@@ -191,7 +239,8 @@ export async function render(ctx) {
       go(editing ? '#/accounts' : href(['accounts', accountName, 'numbers']), { ok: message });
     } catch (err) {
       if (!editing && err.status === 412) err.message = `an account named ${accountName} already exists (${err.message})`;
-      if (editing && err.status === 412) err.message = `the account was changed by someone else since this form was opened; reload and try again (${err.message})`;
+      if (editing && err.status === 412)
+        err.message = `the account was changed by someone else since this form was opened; reload and try again (${err.message})`;
       ctx.error(err);
       ctx.done();
       submit.disabled = false;
@@ -202,7 +251,13 @@ export async function render(ctx) {
     h('nav', { class: 'crumbs' }, h('a', { href: '#/accounts' }, 'Accounts'), ' › ', editing ? account.name : 'Create account'),
     h('h1', { testid: 'page-title' }, editing ? `Manage account ${account.name}` : 'Create account'),
     editing
-      ? h('p', { class: 'toolbar' }, h('a', { href: href(['accounts', account.name, 'numbers']) }, 'View numbers'), ' · ', h('a', { href: href(['accounts', account.name, 'civic']) }, 'Civic addresses'))
+      ? h(
+          'p',
+          { class: 'toolbar' },
+          h('a', { href: href(['accounts', account.name, 'numbers']) }, 'View numbers'),
+          ' · ',
+          h('a', { href: href(['accounts', account.name, 'civic']) }, 'Civic addresses'),
+        )
       : ctx.query.tenant
         ? h('p', { class: 'lead' }, 'Creating an account for the tenant of a request for information.')
         : null,

@@ -16,9 +16,7 @@ function servicesCell(a) {
 
 function countsCell(a) {
   const sd = a.serviceDetails || {};
-  const rows = SERVICES.filter((s) => sd[s.key]).map((s) =>
-    h('li', { 'data-service': s.key }, `${s.short}: ${sd[s.key].numberCount ?? 0}`),
-  );
+  const rows = SERVICES.filter((s) => sd[s.key]).map((s) => h('li', { 'data-service': s.key }, `${s.short}: ${sd[s.key].numberCount ?? 0}`));
   return rows.length ? h('ul', { class: 'counts' }, rows) : '0';
 }
 
@@ -116,7 +114,9 @@ export async function render(ctx) {
     h(
       'div',
       { class: 'toolbar' },
-      can('write') ? h('button', { type: 'button', class: 'primary', testid: 'account-create', onclick: () => go(href(['accounts', 'new'])) }, 'Create account') : null,
+      can('write')
+        ? h('button', { type: 'button', class: 'primary', testid: 'account-create', onclick: () => go(href(['accounts', 'new'])) }, 'Create account')
+        : null,
       view.refreshButton(),
     ),
     view.el,

@@ -15,7 +15,15 @@ function validated(a) {
 }
 
 function crumbs(account, ...rest) {
-  return h('nav', { class: 'crumbs' }, h('a', { href: '#/accounts' }, 'Accounts'), ' › ', h('a', { href: href(['accounts', account, 'numbers']) }, account), ' › ', ...rest);
+  return h(
+    'nav',
+    { class: 'crumbs' },
+    h('a', { href: '#/accounts' }, 'Accounts'),
+    ' › ',
+    h('a', { href: href(['accounts', account, 'numbers']) }, account),
+    ' › ',
+    ...rest,
+  );
 }
 
 export async function renderList(ctx) {

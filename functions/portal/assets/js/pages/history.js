@@ -17,23 +17,25 @@ function shown(v) {
 
 /** The event's changes; on a number's page only that number's (a batch event holds many). */
 function changesCell(event, only) {
-  return (event.entities || []).filter((e) => !only || e.id === only).map((entity) => {
-    const changes = entity.changes || [];
-    return h(
-      'div',
-      { class: 'audit-entity' },
-      h('span', { class: 'muted' }, `${entity.kind} `),
-      h('span', { class: 'mono' }, entity.id),
-      h(
-        'ul',
-        { class: 'audit-changes' },
-        changes.slice(0, SHOWN).map((c) =>
-          h('li', { testid: 'audit-change' }, h('span', { class: 'mono' }, c.field), ': ', shown(c.before), ' → ', shown(c.after)),
+  return (event.entities || [])
+    .filter((e) => !only || e.id === only)
+    .map((entity) => {
+      const changes = entity.changes || [];
+      return h(
+        'div',
+        { class: 'audit-entity' },
+        h('span', { class: 'muted' }, `${entity.kind} `),
+        h('span', { class: 'mono' }, entity.id),
+        h(
+          'ul',
+          { class: 'audit-changes' },
+          changes
+            .slice(0, SHOWN)
+            .map((c) => h('li', { testid: 'audit-change' }, h('span', { class: 'mono' }, c.field), ': ', shown(c.before), ' → ', shown(c.after))),
+          changes.length > SHOWN ? h('li', { class: 'muted' }, `and ${changes.length - SHOWN} more`) : null,
         ),
-        changes.length > SHOWN ? h('li', { class: 'muted' }, `and ${changes.length - SHOWN} more`) : null,
-      ),
-    );
-  });
+      );
+    });
 }
 
 function actorCell(event) {

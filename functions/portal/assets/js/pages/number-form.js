@@ -1,7 +1,7 @@
 // #/accounts/<name>/numbers/new (manual input: many numbers, sent 100 at a time through
 // :createOrUpdateNumbers) and #/accounts/<name>/numbers/<tn> (manage one number: PUT with If-Match).
 
-import { api, apiPath, ApiError } from '../api.js';
+import { ApiError, api, apiPath } from '../api.js';
 import { field, formState, h, options } from '../dom.js';
 import { badge, errorList, plural } from '../format.js';
 import {
@@ -43,16 +43,45 @@ async function fillAddresses(ctx, fields, pending) {
  * start from ({service, usage, capabilities, civicAddressId, locationId, allowUpdate, sipHeader, countryCode}).
  */
 function numberFields(services, current = {}) {
-  const service = h('select', { id: 'num-service', testid: 'num-service', name: 'service' }, options(services.map((s) => ({ value: s.key, label: s.label })), current.service));
+  const service = h(
+    'select',
+    { id: 'num-service', testid: 'num-service', name: 'service' },
+    options(
+      services.map((s) => ({ value: s.key, label: s.label })),
+      current.service,
+    ),
+  );
   const usage = h('select', { testid: 'num-usage', name: 'usage' }, options(USAGES, current.usage || 'CallingUserAssignment'));
   const caps = Object.fromEntries(
-    CAPABILITIES.map((c) => [c.value, h('input', { type: 'checkbox', testid: `num-cap-${c.value}`, name: 'capability', value: c.value, checked: (current.capabilities || []).includes(c.value) })]),
+    CAPABILITIES.map((c) => [
+      c.value,
+      h('input', {
+        type: 'checkbox',
+        testid: `num-cap-${c.value}`,
+        name: 'capability',
+        value: c.value,
+        checked: (current.capabilities || []).includes(c.value),
+      }),
+    ]),
   );
   const civic = h('select', { testid: 'num-civic', name: 'civicAddressId' });
   const location = h('select', { testid: 'num-location', name: 'locationId' });
   const allowUpdate = h('input', { type: 'checkbox', testid: 'num-allow-update', name: 'allowTenantAddressUpdate', checked: Boolean(current.allowUpdate) });
-  const sipHeader = h('input', { type: 'text', testid: 'num-sip-header', name: 'customSipHeader', maxlength: 100, value: current.sipHeader || '', autocomplete: 'off' });
-  const countryCode = h('input', { type: 'text', testid: 'num-country-code', name: 'displayedCountryCode', value: current.countryCode || '', autocomplete: 'off' });
+  const sipHeader = h('input', {
+    type: 'text',
+    testid: 'num-sip-header',
+    name: 'customSipHeader',
+    maxlength: 100,
+    value: current.sipHeader || '',
+    autocomplete: 'off',
+  });
+  const countryCode = h('input', {
+    type: 'text',
+    testid: 'num-country-code',
+    name: 'displayedCountryCode',
+    value: current.countryCode || '',
+    autocomplete: 'off',
+  });
 
   // Civic addresses, keeping an id the number has even if the list doesn't (yet) hold it. They
   // arrive after the form is drawn (`setAddresses`): a long list must not hold up the page.
@@ -60,8 +89,12 @@ function numberFields(services, current = {}) {
   const addressNote = h('div', { class: 'hint loading', testid: 'num-civic-loading' }, 'Loading the civic addresses…');
   function setAddresses(addresses, note) {
     known = new Map(addresses.map((a) => [a.id, a]));
-    const civicOptions = [{ value: '', label: '(none)' }, ...addresses.map((a) => ({ value: a.id, label: `${addressLine(a)}${a.description ? ` — ${a.description}` : ''} [${a.id}]` }))];
-    if (current.civicAddressId && !known.has(current.civicAddressId)) civicOptions.push({ value: current.civicAddressId, label: `${current.civicAddressId} (not in the mirrored list)` });
+    const civicOptions = [
+      { value: '', label: '(none)' },
+      ...addresses.map((a) => ({ value: a.id, label: `${addressLine(a)}${a.description ? ` — ${a.description}` : ''} [${a.id}]` })),
+    ];
+    if (current.civicAddressId && !known.has(current.civicAddressId))
+      civicOptions.push({ value: current.civicAddressId, label: `${current.civicAddressId} (not in the mirrored list)` });
     civic.replaceChildren(...options(civicOptions, civic.value || current.civicAddressId || ''));
     civic.disabled = false;
     fillLocations(locationChosen ? location.value : current.locationId);
@@ -92,14 +125,27 @@ function numberFields(services, current = {}) {
     { class: 'teams-settings' },
     h('legend', null, 'Operator Connect / Teams Phone Mobile settings'),
     field('Usage', usage),
-    h('div', { class: 'field' }, h('span', { class: 'label' }, 'Capabilities'), h('div', { class: 'checks' }, CAPABILITIES.map((c) => h('label', null, caps[c.value], ` ${c.label}`)))),
+    h(
+      'div',
+      { class: 'field' },
+      h('span', { class: 'label' }, 'Capabilities'),
+      h(
+        'div',
+        { class: 'checks' },
+        CAPABILITIES.map((c) => h('label', null, caps[c.value], ` ${c.label}`)),
+      ),
+    ),
     field('Civic address', civic, 'Emergency address from the enterprise’s Teams Admin Center. Without one, the enterprise sets it there.'),
     addressNote,
     field('Location', location),
     h('div', { class: 'field check' }, h('label', null, allowUpdate, ' Allow tenant to update address')),
     field('Displayed country code', countryCode, 'Optional; required for North American toll-free numbers.'),
   );
-  const sipField = field('Custom SIP header', sipHeader, 'Optional value of the custom header (1–100 letters, digits, “_” or “-”). Not for Teams Phone Mobile or Call Protection.');
+  const sipField = field(
+    'Custom SIP header',
+    sipHeader,
+    'Optional value of the custom header (1–100 letters, digits, “_” or “-”). Not for Teams Phone Mobile or Call Protection.',
+  );
 
   function sync() {
     const s = SERVICE[service.value];
@@ -159,7 +205,11 @@ function numberBody(tn, account, v, base, baseService) {
     if (v.allowUpdate) cfg.allowTenantAddressUpdate = true;
     else if (v.civicAddressId || v.locationId) cfg.allowTenantAddressUpdate = false;
     else delete cfg.allowTenantAddressUpdate;
-    for (const [k, val] of [['civicAddressId', v.civicAddressId], ['locationId', v.locationId], ['displayedCountryCode', v.countryCode]]) {
+    for (const [k, val] of [
+      ['civicAddressId', v.civicAddressId],
+      ['locationId', v.locationId],
+      ['displayedCountryCode', v.countryCode],
+    ]) {
       if (val) cfg[k] = val;
       else delete cfg[k];
     }
@@ -192,12 +242,25 @@ export async function renderCreate(ctx) {
   const { data: acct } = await api.get(apiPath('accounts', account));
   const services = enabledServices(acct.serviceDetails);
   ctx.add(
-    h('nav', { class: 'crumbs' }, h('a', { href: '#/accounts' }, 'Accounts'), ' › ', h('a', { href: href(['accounts', account, 'numbers']) }, account), ' › Create numbers'),
+    h(
+      'nav',
+      { class: 'crumbs' },
+      h('a', { href: '#/accounts' }, 'Accounts'),
+      ' › ',
+      h('a', { href: href(['accounts', account, 'numbers']) }, account),
+      ' › Create numbers',
+    ),
     h('h1', { testid: 'page-title' }, `Create numbers for ${account}: manual input`),
   );
   if (!services.length) {
     ctx.add(
-      h('p', { class: 'notice' }, 'This account has no services enabled. ', h('a', { href: href(['accounts', account, 'manage']) }, 'Manage the account'), ' to enable one first.'),
+      h(
+        'p',
+        { class: 'notice' },
+        'This account has no services enabled. ',
+        h('a', { href: href(['accounts', account, 'manage']) }, 'Manage the account'),
+        ' to enable one first.',
+      ),
     );
   }
   const fields = numberFields(services.length ? services : SERVICES, { service: services[0]?.key });
@@ -208,7 +271,11 @@ export async function renderCreate(ctx) {
     'form',
     { class: 'card form', novalidate: true },
     fields.el,
-    field('Telephone numbers', list, 'E.164 with a leading + and the country code, as “+1 425 555 0102” or “+14255550102”; separate them with new lines or commas.'),
+    field(
+      'Telephone numbers',
+      list,
+      'E.164 with a leading + and the country code, as “+1 425 555 0102” or “+14255550102”; separate them with new lines or commas.',
+    ),
     h('div', { class: 'actions' }, submit, h('a', { class: 'button', href: href(['accounts', account, 'numbers']) }, 'Cancel')),
     progress,
   );
@@ -293,8 +360,18 @@ export async function renderManage(ctx) {
   const form = h(
     'form',
     { class: 'card form', novalidate: true },
-    h('div', { class: 'field' }, h('span', { class: 'label' }, 'Telephone number'), h('span', { class: 'mono', testid: 'num-telephone' }, number.telephoneNumber)),
-    h('div', { class: 'field' }, h('span', { class: 'label' }, 'Sync status'), h('span', null, badge(number.serviceProvisioningStatus), errorList(number.serviceProvisioningErrors))),
+    h(
+      'div',
+      { class: 'field' },
+      h('span', { class: 'label' }, 'Telephone number'),
+      h('span', { class: 'mono', testid: 'num-telephone' }, number.telephoneNumber),
+    ),
+    h(
+      'div',
+      { class: 'field' },
+      h('span', { class: 'label' }, 'Sync status'),
+      h('span', null, badge(number.serviceProvisioningStatus), errorList(number.serviceProvisioningErrors)),
+    ),
     fields.el,
     others.length ? h('p', { class: 'hint' }, `Also enabled, and kept: ${others.map((s) => s.label).join(', ')}.`) : null,
     h('div', { class: 'actions' }, save, h('a', { class: 'button', href: href(['accounts', account, 'numbers']) }, 'Cancel')),
@@ -323,7 +400,15 @@ export async function renderManage(ctx) {
     }
   });
   ctx.add(
-    h('nav', { class: 'crumbs' }, h('a', { href: '#/accounts' }, 'Accounts'), ' › ', h('a', { href: href(['accounts', account, 'numbers']) }, account), ' › ', tn),
+    h(
+      'nav',
+      { class: 'crumbs' },
+      h('a', { href: '#/accounts' }, 'Accounts'),
+      ' › ',
+      h('a', { href: href(['accounts', account, 'numbers']) }, account),
+      ' › ',
+      tn,
+    ),
     h('h1', { testid: 'page-title' }, `Manage number ${tn}`),
     form,
   );

@@ -1,7 +1,7 @@
 // #/accounts/<name>/numbers/upload: a CSV file (≤10,000 rows) posted to :importNumbers with an
 // upload progress bar; the result summary, or one list item per bad field (`line N: heading`).
 
-import { api, apiPath, ApiError } from '../api.js';
+import { ApiError, api, apiPath } from '../api.js';
 import { field, h, saveBlob } from '../dom.js';
 import { plural } from '../format.js';
 import { csvHeadings } from '../model.js';
@@ -11,15 +11,16 @@ const MAX_ROWS = 10_000;
 
 function template(account) {
   const headings = csvHeadings();
-  const example = headings.map((c) =>
-    ({
-      telephoneNumber: '+15105850321',
-      accountName: account,
-      serviceDetails_teamsOperatorConnect_enabled: 'true',
-      serviceDetails_teamsOperatorConnect_configuration_usage: 'CallingUserAssignment',
-      serviceDetails_teamsOperatorConnect_configuration_choosableCapabilities: 'InboundCalling;OutboundCalling',
-      serviceDetails_teamsOperatorConnect_configuration_allowTenantAddressUpdate: 'true',
-    })[c] ?? '',
+  const example = headings.map(
+    (c) =>
+      ({
+        telephoneNumber: '+15105850321',
+        accountName: account,
+        serviceDetails_teamsOperatorConnect_enabled: 'true',
+        serviceDetails_teamsOperatorConnect_configuration_usage: 'CallingUserAssignment',
+        serviceDetails_teamsOperatorConnect_configuration_choosableCapabilities: 'InboundCalling;OutboundCalling',
+        serviceDetails_teamsOperatorConnect_configuration_allowTenantAddressUpdate: 'true',
+      })[c] ?? '',
   );
   return new Blob([`${headings.join(',')}\r\n${example.join(',')}\r\n`], { type: 'text/csv' });
 }
@@ -31,7 +32,11 @@ function summary(account, result) {
   return [
     h('p', { class: 'result-ok' }, typeof imported === 'number' ? `Imported ${plural(imported, 'number')} into ${account}.` : 'The file was imported.'),
     rest.length
-      ? h('dl', { class: 'details' }, rest.map(([k, v]) => [h('dt', null, k), h('dd', null, typeof v === 'object' ? JSON.stringify(v) : String(v))]))
+      ? h(
+          'dl',
+          { class: 'details' },
+          rest.map(([k, v]) => [h('dt', null, k), h('dd', null, typeof v === 'object' ? JSON.stringify(v) : String(v))]),
+        )
       : null,
     h('p', null, h('a', { href: href(['accounts', account, 'numbers']) }, 'View the numbers')),
   ];
@@ -60,9 +65,22 @@ export async function render(ctx) {
   const form = h(
     'form',
     { class: 'card form' },
-    h('p', null, 'A CSV file of up to 10,000 numbers. The first line holds the headings: each is a field path of the API with “.” written “_” (for example ',
-      h('code', null, 'serviceDetails_teamsOperatorConnect_configuration_usage'), '). Several values in one cell (capabilities) are separated by “;”. Rows for numbers that exist replace them.'),
-    h('p', null, h('button', { type: 'button', class: 'link', testid: 'csv-template', onclick: () => saveBlob(template(account), `${account}-numbers-template.csv`) }, 'Download a template')),
+    h(
+      'p',
+      null,
+      'A CSV file of up to 10,000 numbers. The first line holds the headings: each is a field path of the API with “.” written “_” (for example ',
+      h('code', null, 'serviceDetails_teamsOperatorConnect_configuration_usage'),
+      '). Several values in one cell (capabilities) are separated by “;”. Rows for numbers that exist replace them.',
+    ),
+    h(
+      'p',
+      null,
+      h(
+        'button',
+        { type: 'button', class: 'link', testid: 'csv-template', onclick: () => saveBlob(template(account), `${account}-numbers-template.csv`) },
+        'Download a template',
+      ),
+    ),
     field('CSV file', file),
     h('div', { class: 'actions' }, submit, h('a', { class: 'button', href: href(['accounts', account, 'numbers']) }, 'Back to numbers')),
     h('div', { class: 'progress-row' }, progress, status),
@@ -119,7 +137,14 @@ export async function render(ctx) {
   });
 
   ctx.add(
-    h('nav', { class: 'crumbs' }, h('a', { href: '#/accounts' }, 'Accounts'), ' › ', h('a', { href: href(['accounts', account, 'numbers']) }, account), ' › Upload numbers'),
+    h(
+      'nav',
+      { class: 'crumbs' },
+      h('a', { href: '#/accounts' }, 'Accounts'),
+      ' › ',
+      h('a', { href: href(['accounts', account, 'numbers']) }, account),
+      ' › Upload numbers',
+    ),
     h('h1', { testid: 'page-title' }, `Create numbers for ${account}: file upload`),
     form,
     result,

@@ -78,10 +78,7 @@ async function exportNumbers(ctx, account, button, filter) {
 export async function render(ctx) {
   const account = ctx.params.name;
   const title = h('h1', { testid: 'page-title' }, `Numbers of ${account}`);
-  ctx.add(
-    h('nav', { class: 'crumbs' }, h('a', { href: '#/accounts' }, 'Accounts'), ' › ', account, ' › Numbers'),
-    title,
-  );
+  ctx.add(h('nav', { class: 'crumbs' }, h('a', { href: '#/accounts' }, 'Accounts'), ' › ', account, ' › Numbers'), title);
   const accountInfo = h('p', { class: 'lead' });
   ctx.add(accountInfo);
   try {
@@ -127,9 +124,20 @@ export async function render(ctx) {
         class: 'mono',
         // The number opens: its form for those who may change it, its history for the others.
         render: (n) =>
-          h('a', { href: href(['accounts', account, 'numbers', n.telephoneNumber, ...(can('write') ? [] : ['history'])]), testid: 'number-link' }, n.telephoneNumber),
+          h(
+            'a',
+            { href: href(['accounts', account, 'numbers', n.telephoneNumber, ...(can('write') ? [] : ['history'])]), testid: 'number-link' },
+            n.telephoneNumber,
+          ),
       },
-      { field: 'services', label: 'Services', render: (n) => enabledServices(n.serviceDetails).map((s) => s.short).join(', ') },
+      {
+        field: 'services',
+        label: 'Services',
+        render: (n) =>
+          enabledServices(n.serviceDetails)
+            .map((s) => s.short)
+            .join(', '),
+      },
       { field: 'usage', label: 'Usage', render: usageCell },
       { field: 'capabilities', label: 'Capabilities', render: capabilitiesCell },
       { field: 'address', label: 'Civic address / location', render: addressCell },

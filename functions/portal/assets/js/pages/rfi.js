@@ -1,7 +1,7 @@
 // #/rfis/<tenantId>: one request for information, its contacts and countries; update the
 // relationship status (merge patch) and create an account for the tenant.
 
-import { api, apiPath, ApiError } from '../api.js';
+import { ApiError, api, apiPath } from '../api.js';
 import { can } from '../auth.js';
 import { field, fieldError, formState, h, options } from '../dom.js';
 import { badge, dateTime, details, errorList } from '../format.js';
@@ -37,7 +37,15 @@ function summary(rfi) {
       ? h(
           'table',
           { class: 'grid', testid: 'contact-table' },
-          h('thead', null, h('tr', null, ['Name', 'Email', 'Telephone', 'Company', 'Company size'].map((t) => h('th', null, t)))),
+          h(
+            'thead',
+            null,
+            h(
+              'tr',
+              null,
+              ['Name', 'Email', 'Telephone', 'Company', 'Company size'].map((t) => h('th', null, t)),
+            ),
+          ),
           h(
             'tbody',
             null,
@@ -105,7 +113,11 @@ function statusForm(ctx, tenantId, rfi, onSaved) {
     save.disabled = true;
     ctx.loading();
     try {
-      const { data } = await api.patch(apiPath('teamsRequestsForInformation', tenantId), { customerRelationship }, { contentType: 'application/merge-patch+json' });
+      const { data } = await api.patch(
+        apiPath('teamsRequestsForInformation', tenantId),
+        { customerRelationship },
+        { contentType: 'application/merge-patch+json' },
+      );
       onSaved(data, `Relationship status of ${tenantId} set to ${chosen?.label ?? status.value}.`);
     } catch (err) {
       // The server's answer at its field, too.
@@ -132,13 +144,32 @@ export async function render(ctx) {
     const actions = h('div', { class: 'toolbar' });
     if (rfi.accountName) {
       // One account serves a tenant: a second one is almost always a mistake.
-      actions.append(h('a', { class: 'button primary', testid: 'rfi-open-account', href: href(['accounts', rfi.accountName, 'numbers']) }, `Open account ${rfi.accountName}`));
+      actions.append(
+        h(
+          'a',
+          { class: 'button primary', testid: 'rfi-open-account', href: href(['accounts', rfi.accountName, 'numbers']) },
+          `Open account ${rfi.accountName}`,
+        ),
+      );
     } else if (can('write')) {
       actions.append(
         h('a', { class: 'button primary', testid: 'rfi-create-account', href: href(['accounts', 'new'], { tenant: rfi.tenantId }) }, 'Create account'),
       );
     }
-    actions.append(h('button', { type: 'button', testid: 'refresh', onclick: () => { ctx.clearFlash(); load(); } }, 'Refresh'));
+    actions.append(
+      h(
+        'button',
+        {
+          type: 'button',
+          testid: 'refresh',
+          onclick: () => {
+            ctx.clearFlash();
+            load();
+          },
+        },
+        'Refresh',
+      ),
+    );
     const form = can('write') ? statusForm(ctx, tenantId, rfi, saved) : null;
     body.replaceChildren(actions, h('div', { class: 'columns' }, h('div', null, summary(rfi)), form ? h('div', null, form) : null));
     if (form) {

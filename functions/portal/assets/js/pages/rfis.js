@@ -22,7 +22,21 @@ function filterHelp() {
   return h(
     'div',
     null,
-    h('p', null, 'Fields: ', c('tenantId'), ', ', c('accountName'), ', ', c('status'), ' (consent), ', c('serviceProvisioningStatus'), ', ', c('customerRelationship/status'), '.'),
+    h(
+      'p',
+      null,
+      'Fields: ',
+      c('tenantId'),
+      ', ',
+      c('accountName'),
+      ', ',
+      c('status'),
+      ' (consent), ',
+      c('serviceProvisioningStatus'),
+      ', ',
+      c('customerRelationship/status'),
+      '.',
+    ),
     h('p', null, 'Operators: ', c('eq'), ', ', c('ne'), ', ', c("startswith(field,'x')"), ', ', c('and'), ', ', c('or'), '.'),
     h('p', null, 'Example: ', c("customerRelationship/status eq 'AgreementSigned' and status eq 'active'")),
   );

@@ -49,7 +49,14 @@ export function signinPage(onSignedIn) {
       });
     } else {
       const roles = availableRoles();
-      const role = h('select', { testid: 'signin-role', name: 'role', required: true }, options(roles.map((r) => ({ value: r })), roles.find((r) => r.endsWith('.AdminUser')) || roles[0]));
+      const role = h(
+        'select',
+        { testid: 'signin-role', name: 'role', required: true },
+        options(
+          roles.map((r) => ({ value: r })),
+          roles.find((r) => r.endsWith('.AdminUser')) || roles[0],
+        ),
+      );
       const subject = h('input', { type: 'text', testid: 'signin-subject', name: 'subject', value: 'portal-user', required: true, autocomplete: 'username' });
       form = h(
         'form',

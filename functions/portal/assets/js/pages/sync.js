@@ -52,7 +52,12 @@ function runDetail(run) {
       ['Results', resultsCell(run)],
       ['Backend calls', run.upstream ? `${run.upstream.calls ?? 0} (${plural(run.upstream.retries ?? 0, 'retry', 'retries')})` : '—'],
       ...(run.planned
-        ? [['Reconciling the estate', `${run.planned.fullCycleCalls ?? 0} backend calls, ${duration(Math.round((run.planned.fullCycleMinutes ?? 0) * 60000))} at the current budget; ${plural(run.planned.neverReconciled ?? 0, 'tenant')} never reconciled`]]
+        ? [
+            [
+              'Reconciling the estate',
+              `${run.planned.fullCycleCalls ?? 0} backend calls, ${duration(Math.round((run.planned.fullCycleMinutes ?? 0) * 60000))} at the current budget; ${plural(run.planned.neverReconciled ?? 0, 'tenant')} never reconciled`,
+            ],
+          ]
         : []),
     ]),
     h('h3', null, `Drift (${drift.length})`),
@@ -69,7 +74,13 @@ function runDetail(run) {
       { key: (d) => `${d._i}:${d.kind}:${driftTarget(d)}`, empty: 'No drift: the backend agrees with us.' },
     ),
     h('h3', null, `Errors (${errors.length})`),
-    errors.length ? h('ul', { class: 'errors', testid: 'sync-errors' }, errors.map((e) => h('li', null, typeof e === 'string' ? e : JSON.stringify(e)))) : h('p', { class: 'muted' }, 'None.'),
+    errors.length
+      ? h(
+          'ul',
+          { class: 'errors', testid: 'sync-errors' },
+          errors.map((e) => h('li', null, typeof e === 'string' ? e : JSON.stringify(e))),
+        )
+      : h('p', { class: 'muted' }, 'None.'),
   );
 }
 
@@ -114,7 +125,11 @@ export async function render(ctx) {
   });
   ctx.add(
     h('h1', { testid: 'page-title' }, 'Sync'),
-    h('p', { class: 'lead' }, 'Every 5 minutes the planner pulls consents and plans one job per tenant with work; each job pushes that tenant\'s pending changes, lands its orders and, when due, reports the drift it found.'),
+    h(
+      'p',
+      { class: 'lead' },
+      "Every 5 minutes the planner pulls consents and plans one job per tenant with work; each job pushes that tenant's pending changes, lands its orders and, when due, reports the drift it found.",
+    ),
     h('div', { class: 'toolbar' }, view.refreshButton()),
     view.el,
     detail,
