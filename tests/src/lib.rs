@@ -754,6 +754,33 @@ pub mod browser {
         downloads: PathBuf,
     }
 
+    /// The axe-core release the portal's pages are checked with.
+    pub const AXE_CORE: &str = "4.11.0";
+
+    /// axe-core's script, installed from npm into `.tools/axe` the first time (as `scripts/test`
+    /// would), so that `cargo test` alone runs the accessibility checks too.
+    fn axe_core_source() -> String {
+        static SOURCE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        SOURCE
+            .get_or_init(|| {
+                let dir = crate::e2e::root().join(".tools/axe");
+                let file = dir.join("node_modules/axe-core/axe.min.js");
+                let pinned = dir.join(format!("axe-core-{AXE_CORE}"));
+                if !pinned.exists() {
+                    let status = Command::new("npm")
+                        .args(["install", "--silent", "--no-audit", "--no-fund", "--prefix"])
+                        .arg(&dir)
+                        .arg(format!("axe-core@{AXE_CORE}"))
+                        .status()
+                        .expect("npm (scripts/test installs nodejs and npm)");
+                    assert!(status.success(), "npm install axe-core@{AXE_CORE} failed");
+                    std::fs::write(&pinned, "").unwrap();
+                }
+                std::fs::read_to_string(&file).expect("axe.min.js")
+            })
+            .clone()
+    }
+
     /// `[data-testid="…"]`, the portal's stable hooks for tests.
     pub fn tid(id: &str) -> String {
         format!("[data-testid=\"{id}\"]")
@@ -952,6 +979,30 @@ pub mod browser {
                 "const t = (id) => {{ const e = document.querySelector(`[data-testid=\"${{id}}\"]`); return e ? e.textContent.trim() : null; }}; const rows = [...document.querySelectorAll('[data-testid=\"{table}-table\"] tbody tr')]; return {{url: location.href, ready: document.body.dataset.ready || null, flash: t('flash'), pageInfo: t('page-info'), rows: rows.length, firstRows: rows.slice(0, 8).map(r => r.dataset.key || r.textContent.trim())}}"
             );
             self.js(&script).await
+        }
+
+        /// The page's accessibility violations of impact serious or critical, by axe-core
+        /// (npm, pinned: `AXE_CORE`), one line each: rule, impact, and the elements.
+        pub async fn axe_violations(&self) -> Vec<String> {
+            let script = axe_core_source();
+            let loaded = self.js(&format!("{script}; return typeof window.axe")).await;
+            assert_eq!(loaded, "object", "axe-core did not load");
+            let result = self
+                .client
+                .execute_async(
+                    "const done = arguments[arguments.length - 1]; axe.run(document, {resultTypes: ['violations']}).then((r) => done(r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' '))})))).catch((e) => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));",
+                    vec![],
+                )
+                .await
+                .expect("axe.run");
+            result
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+                .map(|v| format!("{} ({}): {} at {}", v["id"], v["impact"], v["help"], v["nodes"]))
+                .collect()
         }
 
         /// The text of a file the page downloaded, once it is complete (waiting for it).

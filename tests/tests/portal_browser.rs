@@ -417,14 +417,13 @@ async fn the_walkthrough_in_a_real_browser() {
     b.fill("confirm-type", "closing").await;
     assert_eq!(b.js(enabled).await, true);
     b.shot("delete-account-confirm").await;
+    let in_dialog = b.axe_violations().await;
+    assert!(in_dialog.is_empty(), "axe-core, the delete dialog open: {in_dialog:#?}");
     b.click("confirm-ok").await;
     b.ready("accounts").await;
     assert!(!b.row_keys("account").await.contains(&"closing".to_string()));
     assert_eq!(c.call("GET", "/accounts/closing", None).await.0, 404);
 
-    // On a phone (390×844): nothing scrolls sideways, the navigation is a menu, and Sign out
-    // stays in reach. Each page is kept as a screenshot at this size too.
-    b.client.set_window_size(390, 844).await.expect("resize");
     let pages = [
         ("rfis", "#/rfis".to_string()),
         ("rfi", format!("#/rfis/{TENANT}")),
@@ -439,6 +438,17 @@ async fn the_walkthrough_in_a_real_browser() {
         ("civic-detail", "#/accounts/woodgrove/civic/ca-1".to_string()),
         ("sync", "#/sync".to_string()),
     ];
+    // Every page, at desktop size and on a phone, passes axe-core with nothing serious or
+    // critical.
+    let mut violations = Vec::new();
+    for (ready, hash) in &pages {
+        b.goto(&format!("{base}/portal/{hash}")).await;
+        b.ready(ready).await;
+        violations.extend(b.axe_violations().await.into_iter().map(|v| format!("{hash} (1400 px): {v}")));
+    }
+    // On a phone (390×844): nothing scrolls sideways, the navigation is a menu, and Sign out
+    // stays in reach. Each page is kept as a screenshot at this size too.
+    b.client.set_window_size(390, 844).await.expect("resize");
     for (ready, hash) in &pages {
         b.goto(&format!("{base}/portal/{hash}")).await;
         b.ready(ready).await;
@@ -447,7 +457,9 @@ async fn the_walkthrough_in_a_real_browser() {
             .await;
         assert!(fits[0].as_i64() <= fits[1].as_i64() && fits[2] == true, "{hash} at 390 px: {fits}");
         b.shot(&format!("phone-{ready}")).await;
+        violations.extend(b.axe_violations().await.into_iter().map(|v| format!("{hash} (390 px): {v}")));
     }
+    assert!(violations.is_empty(), "axe-core: {violations:#?}");
     assert!(!b
         .js("return !!document.querySelector('[data-testid=nav-accounts]').offsetParent")
         .await
@@ -462,6 +474,9 @@ async fn the_walkthrough_in_a_real_browser() {
 
     // A read-only user sees no write actions.
     b.click("signout").await;
+    b.ready("signin").await;
+    let signin = b.axe_violations().await;
+    assert!(signin.is_empty(), "axe-core, the sign-in page: {signin:#?}");
     sign_in(&b, &base, "ProvisioningAPI.ReadUser").await;
     b.goto(&format!("{base}/portal/#/accounts")).await;
     b.ready("accounts").await;

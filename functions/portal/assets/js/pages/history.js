@@ -9,6 +9,8 @@ import { href } from '../router.js';
 
 /** Changes shown per entity before "and N more". */
 const SHOWN = 8;
+/** Entities shown per event before "and N more" (an import's event holds 97 numbers). */
+const SHOWN_ENTITIES = 5;
 
 function shown(v) {
   if (v === undefined || v === null) return '—';
@@ -17,25 +19,26 @@ function shown(v) {
 
 /** The event's changes; on a number's page only that number's (a batch event holds many). */
 function changesCell(event, only) {
-  return (event.entities || [])
-    .filter((e) => !only || e.id === only)
-    .map((entity) => {
-      const changes = entity.changes || [];
-      return h(
-        'div',
-        { class: 'audit-entity' },
-        h('span', { class: 'muted' }, `${entity.kind} `),
-        h('span', { class: 'mono' }, entity.id),
-        h(
-          'ul',
-          { class: 'audit-changes' },
-          changes
-            .slice(0, SHOWN)
-            .map((c) => h('li', { testid: 'audit-change' }, h('span', { class: 'mono' }, c.field), ': ', shown(c.before), ' → ', shown(c.after))),
-          changes.length > SHOWN ? h('li', { class: 'muted' }, `and ${changes.length - SHOWN} more`) : null,
-        ),
-      );
-    });
+  const entities = (event.entities || []).filter((e) => !only || e.id === only);
+  const more = entities.length - SHOWN_ENTITIES;
+  const cells = entities.slice(0, SHOWN_ENTITIES).map((entity) => {
+    const changes = entity.changes || [];
+    return h(
+      'div',
+      { class: 'audit-entity' },
+      h('span', { class: 'muted' }, `${entity.kind} `),
+      h('span', { class: 'mono' }, entity.id),
+      h(
+        'ul',
+        { class: 'audit-changes' },
+        changes
+          .slice(0, SHOWN)
+          .map((c) => h('li', { testid: 'audit-change' }, h('span', { class: 'mono' }, c.field), ': ', shown(c.before), ' → ', shown(c.after))),
+        changes.length > SHOWN ? h('li', { class: 'muted' }, `and ${changes.length - SHOWN} more`) : null,
+      ),
+    );
+  });
+  return more > 0 ? [...cells, h('div', { class: 'muted' }, `and ${more} more`)] : cells;
 }
 
 function actorCell(event) {
