@@ -491,6 +491,8 @@ async fn a_jobs_own_push_lands_before_its_reconciliation_ends() {
     assert_eq!(r.status, RunStatus::Succeeded, "{r:?}");
     assert_eq!((r.pushed.upload_orders, r.pushed.numbers_uploaded), (1, 1), "{r:?}");
     assert!(r.drift.is_empty(), "{:?}", r.drift);
+    // Its report names the accounts it worked, beside the tenant.
+    assert_eq!((r.unit.as_deref(), r.accounts.as_slice()), (Some(TENANT), &["contoso".to_string()][..]));
     let status = f.stack.repo().tenant_sync(TENANT).await.expect("status").expect("a status");
     assert!(status.last_reconciled_ms.is_some_and(|ms| ms >= job.planned_ms), "{status:?}");
 }

@@ -185,6 +185,11 @@ impl<'a> Run<'a> {
             finished_ms: now_ms(),
             status,
             stopped_early: self.stopped_early,
+            accounts: if self.unit.is_some() {
+                self.jobs.iter().flat_map(|j| j.job.accounts.iter().cloned()).collect()
+            } else {
+                vec![]
+            },
             unit: self.unit,
             planned: self.planned,
             pulled: self.pulled,

@@ -113,6 +113,9 @@ pub struct SyncReport {
     /// A worker's run: the tenant (or `account:<name>`) it worked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
+    /// A worker's run: the accounts of its unit, so that its errors read by account.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<String>,
     /// A planner's run: what it planned.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub planned: Option<Planned>,
