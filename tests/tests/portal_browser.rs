@@ -371,9 +371,12 @@ async fn the_walkthrough_in_a_real_browser() {
     assert_eq!(b.cell("number", &manual[4], "status").await, "synced");
     b.shot("numbers-synced").await;
 
-    // The account says how many of its numbers failed, and the count opens them.
+    // The account says how many of its numbers failed, and the count opens them; the page says
+    // when the sync last ran.
     b.click("nav-accounts").await;
     b.ready("accounts").await;
+    let health = wait_text(&b, "sync-health", "Last sync").await;
+    assert!(health.contains("ago") || health.contains("just now"), "{health}");
     assert_eq!(b.cell("account", "woodgrove", "failed").await, "1 failed number");
     b.click_in_row("account", "woodgrove", "account-failed").await;
     b.ready("numbers").await;

@@ -13,6 +13,16 @@ export function dateTime(v) {
   return Number.isNaN(d.getTime()) ? String(v) : d.toLocaleString();
 }
 
+/** How long ago a time (epoch ms) was: "just now", "5 min ago", "3 h ago", else the date. */
+export function ago(ms, now = Date.now()) {
+  if (typeof ms !== 'number') return '—';
+  const min = Math.floor((now - ms) / 60_000);
+  if (min < 1) return 'just now';
+  if (min < 60) return `${min} min ago`;
+  if (min < 48 * 60) return `${Math.floor(min / 60)} h ago`;
+  return dateTime(ms);
+}
+
 export function duration(ms) {
   if (typeof ms !== 'number' || ms < 0) return '—';
   if (ms < 1000) return `${ms} ms`;

@@ -5,6 +5,7 @@ import { api, apiPath } from '../api.js';
 import { can } from '../auth.js';
 import { confirmDialog, h } from '../dom.js';
 import { badge, errorList, plural } from '../format.js';
+import { syncHealth } from '../health.js';
 import { listView } from '../listview.js';
 import { enabledServices, SERVICES } from '../model.js';
 import { go, href } from '../router.js';
@@ -111,6 +112,7 @@ export async function render(ctx) {
   ctx.add(
     h('h1', { testid: 'page-title' }, 'Accounts'),
     h('p', { class: 'lead' }, 'Enterprises and the communications services enabled for them.'),
+    syncHealth(),
     h(
       'div',
       { class: 'toolbar' },

@@ -225,11 +225,13 @@ function numberBody(tn, account, v, base, baseService) {
   return n;
 }
 
-/** Names the telephone number a batch error's `numbers[i]…` target points at. */
+/** Names a batch error's `numbers[i]…` target by its telephone number. */
 function annotate(err, batch) {
+  // `numbers[3].serviceDetails…` (counted from 0) reads as `+15105850003: serviceDetails…`.
   const name = (t) => {
-    const m = /^numbers\[(\d+)\]/.exec(t || '');
-    return m && batch[Number(m[1])] ? `${t} (${batch[Number(m[1])]})` : t;
+    const m = /^numbers\[(\d+)\]\.?(.*)$/.exec(t || '');
+    const tn = m && batch[Number(m[1])];
+    return tn ? (m[2] ? `${tn}: ${m[2]}` : tn) : t;
   };
   err.target = name(err.target);
   err.details = (err.details || []).map((d) => ({ ...d, target: name(d.target) }));

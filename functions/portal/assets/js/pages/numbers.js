@@ -5,6 +5,7 @@ import { api, apiPath } from '../api.js';
 import { can } from '../auth.js';
 import { append, confirmDialog, h, saveBlob } from '../dom.js';
 import { badge, errorList, plural } from '../format.js';
+import { syncHealth } from '../health.js';
 import { listView } from '../listview.js';
 import { chunks, enabledServices, MAX_BATCH, teamsConfig } from '../model.js';
 import { go, href } from '../router.js';
@@ -80,7 +81,7 @@ export async function render(ctx) {
   const title = h('h1', { testid: 'page-title' }, `Numbers of ${account}`);
   ctx.add(h('nav', { class: 'crumbs' }, h('a', { href: '#/accounts' }, 'Accounts'), ' › ', account, ' › Numbers'), title);
   const accountInfo = h('p', { class: 'lead' });
-  ctx.add(accountInfo);
+  ctx.add(accountInfo, syncHealth());
   try {
     const { data } = await api.get(apiPath('accounts', account));
     const on = enabledServices(data.serviceDetails);

@@ -21,7 +21,10 @@ function resultsCell(r) {
 
 /** A planner's run plans the jobs; a worker's run works one tenant's. */
 function kindCell(r) {
-  if (r.unit) return h('span', null, 'Tenant ', h('code', null, r.unit));
+  if (r.unit) {
+    const accounts = r.accounts?.length ? ` (${plural(r.accounts.length, 'account')}: ${r.accounts.join(', ')})` : '';
+    return h('span', null, 'Tenant ', h('code', null, r.unit), accounts);
+  }
   const p = r.planned;
   return p ? `Plan: ${plural(p.jobs ?? 0, 'job')}` : 'Run';
 }
