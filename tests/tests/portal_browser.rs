@@ -159,6 +159,23 @@ async fn the_walkthrough_in_a_real_browser() {
     assert!(b.row_keys("account").await.contains(&"woodgrove".to_string()));
     b.shot("accounts").await;
 
+    // On a slow network (every API answer held 1.5 s in the page) the list says it is loading
+    // (aria-busy), and a form draws before its civic addresses arrive.
+    b.js("window.__fetch = window.fetch; window.fetch = (...a) => new Promise((r) => setTimeout(r, 1500)).then(() => window.__fetch(...a)); return true").await;
+    b.js("location.hash = '#/accounts/woodgrove/numbers'; return true").await;
+    let loading = "return !!document.querySelector('.listview[aria-busy=true] [data-testid=loading]') && document.body.dataset.ready !== 'numbers'";
+    wait_js(&b, loading).await;
+    b.shot("numbers-loading").await;
+    b.ready("numbers").await;
+    assert_eq!(b.js("return document.querySelectorAll('[aria-busy=true]').length").await, 0);
+    b.js("location.hash = '#/accounts/woodgrove/numbers/new'; return true").await;
+    let drawing = "return !!document.querySelector('[data-testid=num-list]') && !!document.querySelector('[data-testid=num-civic-loading].loading') && document.body.dataset.ready !== 'number-create'";
+    wait_js(&b, drawing).await;
+    b.ready("number-create").await;
+    b.js("window.fetch = window.__fetch; return true").await;
+    b.goto(&format!("{base}/portal/#/accounts")).await;
+    b.ready("accounts").await;
+
     // Numbers: manual input of several at once.
     b.click_in_row("account", "woodgrove", "account-numbers").await;
     b.ready("numbers").await;
@@ -525,5 +542,14 @@ async fn wait_text(b: &Browser, id: &str, needle: &str) -> String {
             panic!("{id} never showed {needle:?}: {text:?} / {flash:?}");
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits (at most 20 s) until `script` returns true.
+async fn wait_js(b: &Browser, script: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while b.js(script).await != serde_json::json!(true) {
+        assert!(std::time::Instant::now() < deadline, "never true: {script}");
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
 }
