@@ -117,6 +117,28 @@ async fn the_sharded_index_pages_through_every_number_exactly_once() {
     let filtered = "/numbers?api-version=2024-02-29-preview&maxpagesize=6&filter=startswith(telephoneNumber,'%2B1510')";
     let (got, pages) = follow(&s, filtered).await;
     assert_eq!((got, pages), (small.clone(), vec![6, 6, 6, 6, 6, 6, 4]));
+    // `search` (the extension): the number as staff type it, or the account in any case; it
+    // goes on in nextLink, combines with a filter, and counts what it finds.
+    let searched = "/numbers?api-version=2024-02-29-preview&maxpagesize=6&search=%2B1%20(510)%20585";
+    let (got, pages) = follow(&s, searched).await;
+    assert_eq!((got, pages), (small.clone(), vec![6, 6, 6, 6, 6, 6, 4]));
+    let (got, _) = follow(&s, "/numbers?api-version=2024-02-29-preview&maxpagesize=500&search=SMall").await;
+    assert_eq!(got, small);
+    let both = "/numbers?api-version=2024-02-29-preview&search=BIG&filter=startswith(telephoneNumber,'%2B1510')";
+    assert_eq!(follow(&s, both).await.0, Vec::<String>::new());
+    let r = s.admin("GET", "/numbers?countRecords=true&top=1&search=(510)%20585", None).await;
+    assert_eq!(r.header("x-ms-record-count"), Some("40"));
+    let r = s
+        .admin("GET", "/accounts/big/numbers?countRecords=true&maxpagesize=2&search=%2B44%20207%20000%20001", None)
+        .await;
+    assert_eq!((r.header("x-ms-record-count"), r.body["value"].as_array().map(Vec::len)), (Some("10"), Some(2)));
+    let r = s.admin("GET", "/accounts?search=sMaLl", None).await;
+    let names: Vec<&str> = r.body["value"].as_array().unwrap().iter().filter_map(|a| a["name"].as_str()).collect();
+    assert_eq!(names, ["small"]);
+    let r = s.admin("GET", &format!("/numbers?search={}", "x".repeat(101)), None).await;
+    assert_eq!((r.status.as_u16(), r.target()), (400, "search"));
+    let r = s.admin("GET", "/syncRuns?search=x", None).await;
+    assert_eq!((r.status.as_u16(), r.target()), (400, "search"));
     let r = s.admin("GET", "/numbers?countRecords=true&top=1", None).await;
     assert_eq!(r.header("x-ms-record-count"), Some("1274"));
     // A token of the merged listing does not continue an account's, nor the other way round.

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use switchboard_domain::audit::AuditEvent;
 use switchboard_domain::civic::{AvailableCapabilities, CapabilityPlans, CivicAddress};
 use switchboard_domain::rfi::{RelationshipStatus, RequestForInformation};
-use switchboard_domain::{telephone, text, Account, Number};
+use switchboard_domain::{search, telephone, text, Account, Number};
 
 use crate::ops::actions::MAX_BATCH;
 use crate::paging::MAX_PAGE_SIZE;
@@ -54,7 +54,8 @@ fn param(name: &str, location: &str, required: bool, schema: Value, description:
     json!({ "name": name, "in": location, "required": required, "schema": schema, "description": description })
 }
 
-fn list_params(filterable: bool) -> Vec<Value> {
+/// A list's query parameters; a `searchable` one takes the `search` extension.
+fn list_params(filterable: bool, searchable: bool) -> Vec<Value> {
     let mut p = vec![
         param(
             "maxpagesize",
@@ -83,7 +84,23 @@ fn list_params(filterable: bool) -> Vec<Value> {
             "eq, ne, startswith, and, or over documented fields",
         ));
     }
+    if searchable {
+        p.push(search_param("the list"));
+    }
     p
+}
+
+fn search_param(what: &str) -> Value {
+    param(
+        "search",
+        "query",
+        false,
+        json!({"type": "string", "maxLength": search::MAX_LEN}),
+        &format!(
+            "Extension: only items of {what} whose name, number or id fields contain this text, ignoring case (a \
+             telephone number also matches by its digits alone, e.g. \"+1 425 555\"); with filter, both must hold"
+        ),
+    )
 }
 
 /// The longest value each path parameter takes (the same limits the handlers check).
@@ -175,7 +192,7 @@ fn operations(gen: &mut SchemaGenerator) -> Vec<Operation> {
                 "List accounts",
                 None,
                 responses(&[("200", ok(list_of(account.clone()), "Accounts"))]),
-                list_params(true),
+                list_params(true, true),
             ),
             Op::AccountsGet => (
                 "Get an account",
@@ -252,13 +269,13 @@ fn operations(gen: &mut SchemaGenerator) -> Vec<Operation> {
                 "List an account's numbers",
                 None,
                 responses(&[("200", ok(list_of(number.clone()), "Numbers"))]),
-                list_params(true),
+                list_params(true, true),
             ),
             Op::NumbersListAll => (
                 "List all numbers",
                 None,
                 responses(&[("200", ok(list_of(number.clone()), "Numbers"))]),
-                list_params(true),
+                list_params(true, true),
             ),
             Op::NumbersGet => (
                 "Get a number",
@@ -292,6 +309,7 @@ fn operations(gen: &mut SchemaGenerator) -> Vec<Operation> {
                         json!({"type": "string"}),
                         "Extension: only the numbers this list filter matches (as on GET .../numbers)",
                     ),
+                    search_param("the account's numbers"),
                     param(
                         "includeStatus",
                         "query",
@@ -305,7 +323,7 @@ fn operations(gen: &mut SchemaGenerator) -> Vec<Operation> {
                 "List requests for information",
                 None,
                 responses(&[("200", ok(list_of(rfi.clone()), "Requests"))]),
-                list_params(true),
+                list_params(true, true),
             ),
             Op::RfisGet => (
                 "Get a request for information",
@@ -325,7 +343,7 @@ fn operations(gen: &mut SchemaGenerator) -> Vec<Operation> {
                 "List the account's civic addresses",
                 None,
                 responses(&[("200", ok(list_of(civic.clone()), "Addresses"))]),
-                list_params(false),
+                list_params(false, true),
             ),
             Op::CivicAddressesGet => {
                 ("Get a civic address", None, responses(&[("200", ok(civic.clone(), "The address"))]), vec![])
@@ -334,20 +352,20 @@ fn operations(gen: &mut SchemaGenerator) -> Vec<Operation> {
                 "List sync runs, newest first",
                 None,
                 responses(&[("200", ok(list_of(json!({"type": "object"})), "Runs"))]),
-                list_params(false),
+                list_params(false, false),
             ),
             Op::SyncTenantsList => (
                 "Extension: each tenant's sync status (last run, last reconciliation), by tenant",
                 None,
                 responses(&[("200", ok(list_of(tenant_sync.clone()), "Tenants"))]),
-                list_params(false),
+                list_params(false, false),
             ),
             Op::AuditEventsList => (
                 "List audit events, newest first",
                 None,
                 responses(&[("200", ok(list_of(audit.clone()), "Events"))]),
                 [
-                    list_params(true),
+                    list_params(true, false),
                     vec![
                         param("accountName", "query", false, json!({"type": "string"}), "Events of this account"),
                         param("telephoneNumber", "query", false, json!({"type": "string"}), "Events of this number"),

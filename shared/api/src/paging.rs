@@ -6,7 +6,9 @@ use lambda_http::Request;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde::Serialize;
 
-use switchboard_domain::filter::{self, Filter};
+use switchboard_domain::filter;
+use switchboard_domain::search::Search;
+use switchboard_domain::FieldError;
 use switchboard_store::{Page, PageRequest};
 
 use crate::error::ApiError;
@@ -29,12 +31,6 @@ pub struct ListParams {
     pub carry: Vec<(&'static str, String)>,
 }
 
-impl ListParams {
-    pub fn filter(&self) -> Option<&Filter> {
-        self.page.filter.as_ref()
-    }
-}
-
 fn int_param(req: &Request, name: &str, min: usize, max: usize) -> Result<Option<usize>, ApiError> {
     let Some(raw) = query(req, name) else {
         return Ok(None);
@@ -49,21 +45,37 @@ fn int_param(req: &Request, name: &str, min: usize, max: usize) -> Result<Option
     }
 }
 
-pub fn list_params(req: &Request, filter_fields: &[&str]) -> Result<ListParams, ApiError> {
+/// The list parameters of a request to a listing filterable by `filter_fields` and searchable
+/// by `search_fields` (none: `search` is refused).
+pub fn list_params(
+    req: &Request,
+    filter_fields: &[&str],
+    search_fields: &'static [&'static str],
+) -> Result<ListParams, ApiError> {
     let max_page_size = int_param(req, "maxpagesize", 1, MAX_PAGE_SIZE)?.unwrap_or(DEFAULT_PAGE_SIZE);
     let top = int_param(req, "top", 0, i32::MAX as usize)?;
     let skip = int_param(req, "skip", 0, i32::MAX as usize)?.unwrap_or(0);
     let filter_text = query(req, "filter");
     let filter = filter_text.as_deref().map(|f| filter::parse(f, filter_fields)).transpose()?;
+    let search_text = query(req, "search");
+    let search = match &search_text {
+        Some(_) if search_fields.is_empty() => {
+            return Err(FieldError::new("search", "this list cannot be searched; use filter").into())
+        }
+        Some(text) => Search::parse(text, search_fields)?,
+        None => None,
+    };
     let count = bool_query(req, "countRecords", false)?;
     let start = query(req, "skipToken");
+    let page_size = top.map_or(max_page_size, |t| t.min(max_page_size));
     Ok(ListParams {
-        page: PageRequest { filter, page_size: top.map_or(max_page_size, |t| t.min(max_page_size)), skip, start },
+        page: PageRequest { filter, search, page_size, skip, start },
         top,
         max_page_size,
         filter_text,
         count,
-        carry: Vec::new(),
+        // The search goes on into `nextLink`, as the filter does.
+        carry: search_text.filter(|t| !t.trim().is_empty()).map(|t| ("search", t)).into_iter().collect(),
     })
 }
 

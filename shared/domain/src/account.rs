@@ -107,6 +107,9 @@ pub struct CallProtection {
     pub number_count: Option<i64>,
 }
 
+/// Fields `GET /accounts?search=` looks in (an extension).
+pub const SEARCH_FIELDS: &[&str] = &["name", "correlationId", "serviceDetails.teamsTenantId"];
+
 /// Fields `GET /accounts?filter=` accepts (dotted; `/` works too).
 pub const FILTER_FIELDS: &[&str] = &[
     "name",

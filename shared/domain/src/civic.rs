@@ -72,6 +72,9 @@ pub struct CivicAddress {
     pub locations: Vec<Location>,
 }
 
+/// Fields `GET .../teamsCivicAddresses?search=` looks in (an extension).
+pub const SEARCH_FIELDS: &[&str] = &["id", "description", "companyName", "cityOrTown", "postalOrZipCode"];
+
 pub const FILTER_FIELDS: &[&str] =
     &["id", "country", "cityOrTown", "companyName", "description", "validationStatus", "postalOrZipCode"];
 

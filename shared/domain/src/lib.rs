@@ -14,6 +14,7 @@ pub mod number;
 pub mod number_csv;
 pub mod provisioning;
 pub mod rfi;
+pub mod search;
 pub mod service;
 pub mod telephone;
 pub mod text;

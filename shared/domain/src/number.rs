@@ -116,6 +116,9 @@ pub struct TeamsNumberConfig {
     pub displayed_country_code: Option<String>,
 }
 
+/// Fields `GET .../numbers?search=` looks in (an extension); a number also matches by digits.
+pub const SEARCH_FIELDS: &[&str] = &["telephoneNumber", "accountName", "configuration.customSipHeader"];
+
 /// Fields `GET .../numbers?filter=` accepts (dotted; `/` works too).
 pub const FILTER_FIELDS: &[&str] = &[
     "telephoneNumber",

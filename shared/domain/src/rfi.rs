@@ -104,6 +104,10 @@ pub struct RequestForInformation {
     pub service_provisioning_errors: Vec<ErrorDetail>,
 }
 
+/// Fields `GET /teamsRequestsForInformation?search=` looks in (an extension): the tenant, its
+/// account and the company its contacts named.
+pub const SEARCH_FIELDS: &[&str] = &["tenantId", "accountName", "contacts.companyName"];
+
 /// Fields `GET /teamsRequestsForInformation?filter=` accepts.
 pub const FILTER_FIELDS: &[&str] =
     &["tenantId", "accountName", "status", "serviceProvisioningStatus", "customerRelationship.status"];

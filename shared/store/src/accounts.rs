@@ -40,7 +40,7 @@ impl Repository {
 
     /// How many of the account's numbers are `failed` (their entries in GSI3, counted).
     pub async fn failed_number_count(&self, account: &str) -> Result<i64, StoreError> {
-        self.count(&Listing::FailedNumbers(account.to_string()), None).await
+        self.count(&Listing::FailedNumbers(account.to_string()), &PageRequest::default()).await
     }
 
     /// [`Self::failed_number_count`] of each account, in order, 16 counted at a time (a page

@@ -26,6 +26,29 @@ pub fn string(item: &Item, attr: &str) -> Option<String> {
     item.get(attr).and_then(|v| v.as_s().ok()).cloned()
 }
 
+/// The text values at the dotted `path` inside the item's `doc`: several where the path crosses
+/// a list (`contacts.companyName`), none where the item lacks it.
+pub fn doc_strings<'a>(item: &'a Item, path: &str) -> Vec<&'a str> {
+    let mut at: Vec<&AttributeValue> = item.get(DOC).into_iter().collect();
+    for part in path.split('.') {
+        at = at
+            .into_iter()
+            .flat_map(|v| match v {
+                AttributeValue::M(m) => m.get(part).into_iter().collect::<Vec<_>>(),
+                AttributeValue::L(l) => l.iter().filter_map(|e| e.as_m().ok()?.get(part)).collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+    }
+    at.into_iter()
+        .flat_map(|v| match v {
+            AttributeValue::S(s) => vec![s.as_str()],
+            AttributeValue::L(l) => l.iter().filter_map(|e| e.as_s().ok().map(String::as_str)).collect(),
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
 fn int(item: &Item, attr: &str) -> i64 {
     item.get(attr).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()).unwrap_or(0)
 }

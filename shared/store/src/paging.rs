@@ -8,10 +8,12 @@ use base64::Engine as _;
 use std::collections::{BTreeMap, HashMap};
 
 use switchboard_domain::filter::Filter;
+use switchboard_domain::search::Search;
 
 use crate::batch::Item;
 use crate::error::StoreError;
 use crate::expr::{filter_expression, Placeholders};
+use crate::item;
 use crate::keys::{self, GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, GSI3, GSI3PK, GSI3SK, PK, SK};
 use crate::Repository;
 
@@ -159,6 +161,8 @@ impl Listing {
 #[derive(Debug, Clone, Default)]
 pub struct PageRequest {
     pub filter: Option<Filter>,
+    /// Plain text an item must contain (the `search` extension), matched here, not by DynamoDB.
+    pub search: Option<Search>,
     /// Items on this page (1..=500).
     pub page_size: usize,
     /// Matching items to pass over before the page starts (first page only).
@@ -307,7 +311,7 @@ impl Repository {
                 .await
                 .map_err(StoreError::backend)?;
             let last = out.last_evaluated_key;
-            let mut got = out.items.unwrap_or_default().into_iter();
+            let mut got = out.items.unwrap_or_default().into_iter().filter(|i| found(req.search.as_ref(), i));
             for item in got.by_ref() {
                 if to_skip > 0 {
                     to_skip -= 1;
@@ -367,6 +371,9 @@ impl Repository {
             let Some(item) = next.and_then(|c| c.buffer.pop_front()) else {
                 return Ok(Page { items, next: None });
             };
+            if !found(req.search.as_ref(), &item) {
+                continue;
+            }
             if to_skip > 0 {
                 to_skip -= 1;
             } else if items.len() == req.page_size {
@@ -378,24 +385,36 @@ impl Repository {
         }
     }
 
-    /// How many items of `listing` match `filter` (for `countRecords`).
-    pub async fn count(&self, listing: &Listing, filter: Option<&Filter>) -> Result<i64, StoreError> {
+    /// How many items of `listing` match the request's `filter` and `search` (for `countRecords`).
+    pub async fn count(&self, listing: &Listing, req: &PageRequest) -> Result<i64, StoreError> {
         if let Some(shards) = listing.shards() {
-            let counts = shards.iter().map(|s| Box::pin(self.count(s, filter)));
+            let counts = shards.iter().map(|s| Box::pin(self.count(s, req)));
             return Ok(futures::future::try_join_all(counts).await?.into_iter().sum());
         }
-        let query = self.listing_query(listing, filter, None).select(Select::Count);
+        let query = self.listing_query(listing, req.filter.as_ref(), None);
+        // A search is matched here, so its items are read; otherwise DynamoDB counts alone.
+        let query = if req.search.is_some() { query } else { query.select(Select::Count) };
         let mut start = None;
         let mut total = 0i64;
         loop {
             let out = query.clone().set_exclusive_start_key(start).send().await.map_err(StoreError::backend)?;
-            total += i64::from(out.count);
+            total += match &req.search {
+                Some(_) => out.items().iter().filter(|i| found(req.search.as_ref(), i)).count() as i64,
+                None => i64::from(out.count),
+            };
             match out.last_evaluated_key {
                 Some(k) => start = Some(k),
                 None => return Ok(total),
             }
         }
     }
+}
+
+/// Whether `item` matches the search, if there is one.
+fn found(search: Option<&Search>, item: &Item) -> bool {
+    search.is_none_or(|s| {
+        s.matches(s.fields().iter().flat_map(|f| item::doc_strings(item, f).into_iter().map(|v| (*f, v))))
+    })
 }
 
 fn sort_key<'a>(item: &'a Item, attr: &str) -> &'a str {

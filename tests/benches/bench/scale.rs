@@ -290,7 +290,7 @@ async fn worker_rss(f: &Flow, sizes: &Sizes, job: &TenantJob, real: Duration) ->
         .and_then(|v| v.parse().ok())
         .unwrap_or(0.0);
     // The worker's own report, as it stored it.
-    let req = switchboard_store::PageRequest { filter: None, page_size: 50, skip: 0, start: None };
+    let req = switchboard_store::PageRequest { page_size: 50, ..Default::default() };
     let runs = f.stack.repo().list_sync_runs(&req).await.ok()?;
     let report = runs.items.into_iter().find(|r| r["unit"].as_str() == Some(job.unit.as_str()))?;
     Some((kib / 1024.0, report))

@@ -13,9 +13,9 @@ use crate::response;
 use crate::state::App;
 
 pub async fn list(app: &App, req: Request) -> Result {
-    let params = list_params(&req, account::FILTER_FIELDS)?;
+    let params = list_params(&req, account::FILTER_FIELDS, account::SEARCH_FIELDS)?;
     let count = match params.count {
-        true => Some(app.repo.count(&Listing::Accounts, params.filter()).await?),
+        true => Some(app.repo.count(&Listing::Accounts, &params.page).await?),
         false => None,
     };
     let mut page = app.repo.list_accounts(&params.page).await?.map(|s| Ok(s.value))?;

@@ -12,7 +12,7 @@ use crate::request::query;
 use crate::state::App;
 
 pub async fn list(app: &App, req: Request) -> Result {
-    let mut params = list_params(&req, audit::FILTER_FIELDS)?;
+    let mut params = list_params(&req, audit::FILTER_FIELDS, &[])?;
     let q = AuditQuery {
         account: query(&req, "accountName"),
         telephone_number: query(&req, "telephoneNumber"),

@@ -12,9 +12,9 @@ use crate::state::App;
 
 pub async fn list(app: &App, req: Request) -> Result {
     let account = account_name(&req)?;
-    let params = list_params(&req, civic::FILTER_FIELDS)?;
+    let params = list_params(&req, civic::FILTER_FIELDS, civic::SEARCH_FIELDS)?;
     let count = match (params.count, app.repo.account_tenant(&account).await?) {
-        (true, Some(t)) => Some(app.repo.count(&switchboard_store::Listing::CivicAddresses(t), params.filter()).await?),
+        (true, Some(t)) => Some(app.repo.count(&switchboard_store::Listing::CivicAddresses(t), &params.page).await?),
         (true, None) => Some(0),
         (false, _) => None,
     };

@@ -27,12 +27,13 @@ pub async fn import(app: &App, req: &Request, account: &str) -> Result {
 
 pub async fn export(app: &App, req: Request) -> Result {
     let account = account_name(&req)?;
-    // Extensions: the list's `filter` (the numbers a list with it shows), and `includeStatus`
-    // for the sync's status and errors as two trailing columns an import skips.
-    let filter = list_params(&req, number::FILTER_FIELDS)?.page.filter;
+    // Extensions: the list's `filter` and `search` (the numbers a list with them shows), and
+    // `includeStatus` for the sync's status and errors as two trailing columns an import skips.
+    let list = list_params(&req, number::FILTER_FIELDS, number::SEARCH_FIELDS)?.page;
     let status = bool_query(&req, "includeStatus", false)?;
     let mut numbers = Vec::new();
-    let mut page = PageRequest { page_size: EXPORT_PAGE, filter, ..Default::default() };
+    let mut page =
+        PageRequest { page_size: EXPORT_PAGE, filter: list.filter, search: list.search, ..Default::default() };
     loop {
         let got = app.repo.list_numbers(Some(&account), &page).await?;
         numbers.extend(got.items.into_iter().map(|s| s.value));

@@ -21,20 +21,20 @@ async fn listing(
     let page = app.repo.list_numbers(account.as_deref(), &params.page).await?;
     let count = match (params.count, account) {
         (false, _) => None,
-        (true, Some(a)) => Some(app.repo.count(&Listing::AccountNumbers(a), params.filter()).await?),
-        (true, None) => Some(app.repo.count(&Listing::AllNumbers, params.filter()).await?),
+        (true, Some(a)) => Some(app.repo.count(&Listing::AccountNumbers(a), &params.page).await?),
+        (true, None) => Some(app.repo.count(&Listing::AllNumbers, &params.page).await?),
     };
     Ok(list_response(req, params, page.map(|s| Ok(s.value))?, count))
 }
 
 pub async fn list(app: &App, req: Request) -> Result {
     let account = account_name(&req)?;
-    let params = list_params(&req, number::FILTER_FIELDS)?;
+    let params = list_params(&req, number::FILTER_FIELDS, number::SEARCH_FIELDS)?;
     listing(app, &req, Some(account), &params).await
 }
 
 pub async fn list_all(app: &App, req: Request) -> Result {
-    let params = list_params(&req, number::FILTER_FIELDS)?;
+    let params = list_params(&req, number::FILTER_FIELDS, number::SEARCH_FIELDS)?;
     listing(app, &req, None, &params).await
 }
 

@@ -20,9 +20,9 @@ fn tenant_id(req: &Request) -> std::result::Result<String, crate::ApiError> {
 }
 
 pub async fn list(app: &App, req: Request) -> Result {
-    let params = list_params(&req, rfi::FILTER_FIELDS)?;
+    let params = list_params(&req, rfi::FILTER_FIELDS, rfi::SEARCH_FIELDS)?;
     let count = match params.count {
-        true => Some(app.repo.count(&Listing::Rfis, params.filter()).await?),
+        true => Some(app.repo.count(&Listing::Rfis, &params.page).await?),
         false => None,
     };
     let page = app.repo.list_rfis(&params.page).await?.map(|s| Ok(s.value))?;
