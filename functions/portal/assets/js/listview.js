@@ -3,6 +3,7 @@
 
 import { api } from './api.js';
 import { h, options } from './dom.js';
+import { chipLabel, compose, OPERATORS, operatorsFor, parseChips } from './filters.js';
 import { plural } from './format.js';
 import { addressChanged } from './router.js';
 
@@ -49,17 +50,20 @@ export function dataTable(name, columns, rows, { key, onRowClick, selectable = n
 }
 
 /**
- * Puts the list's filter in the page's URL (`#/path?filter=…`), as a new history entry: Back
- * returns to the previous filter, and a reload or a shared link keeps it (pages read it back as
- * `ctx.query.filter`). No hashchange fires for it, so the page is not drawn again.
+ * Puts the list's search and filter in the page's URL (`#/path?search=…&filter=…`), as a new
+ * history entry: Back returns to the previous ones, and a reload or a shared link keeps them
+ * (pages read them back as `ctx.query`). No hashchange fires for it, so the page is not drawn
+ * again.
  */
-function keepFilterInUrl(filter) {
+function keepInUrl(values) {
   const hash = location.hash || '#/';
   const i = hash.indexOf('?');
   const path = i < 0 ? hash : hash.slice(0, i);
   const params = new URLSearchParams(i < 0 ? '' : hash.slice(i + 1));
-  if (filter) params.set('filter', filter);
-  else params.delete('filter');
+  for (const [k, v] of Object.entries(values)) {
+    if (v) params.set(k, v);
+    else params.delete(k);
+  }
   const q = params.toString();
   const next = q ? `${path}?${q}` : path;
   if (next !== hash) {
@@ -69,60 +73,132 @@ function keepFilterInUrl(filter) {
 }
 
 /**
- * A filterable, paged list bound to a page context. Options: name, path, columns, key,
- * query (fixed parameters), filter (bool), filterPlaceholder, filterHelp, pageSize, initialFilter, selectable (bool),
- * onRowClick, onSelection(keys), onLoaded(rows), noun ('number'), nouns (its plural), empty.
+ * A searchable, filterable, paged list bound to a page context. Options: name, path, columns,
+ * key, query (fixed parameters), search (placeholder text; none: no search box), filter (bool),
+ * fields (the point-and-click filters: [{field, label, type: 'text'|'enum'|'bool', values}]),
+ * filterPlaceholder, filterHelp, pageSize, selectable (bool), onRowClick, onSelection(keys),
+ * onLoaded(rows), noun ('number'), nouns (its plural), empty. The search and filter start from
+ * the page's URL.
  */
 export function listView(ctx, opts) {
+  const fields = opts.fields || [];
+  const initial = ctx.query.filter || '';
+  const chips = parseChips(initial, fields);
   const state = {
-    filter: opts.initialFilter || '',
+    search: ctx.query.search || '',
+    chips: chips ?? [],
+    raw: chips ? '' : initial,
     pageSize: Number(opts.pageSize) || 50,
+    // Paging: `link` is the page shown (null: the first request, from `skip`), `stack` the
+    // links Prev returns to, and `base` the pages before the first request (a page jump).
     link: null,
     nextLink: null,
     stack: [],
+    base: 0,
     total: null,
     rows: [],
     selected: new Set(),
   };
   const noun = opts.noun || 'item';
   const nouns = opts.nouns || `${noun}s`;
+  const filterText = () => compose(state.chips, state.raw);
+
+  const searchInput = h('input', {
+    type: 'search',
+    testid: 'search-input',
+    class: 'search-input',
+    placeholder: opts.search,
+    value: state.search,
+    onkeydown: (e) => {
+      if (e.key === 'Enter') {
+        e.preventDefault();
+        applySearch();
+      }
+    },
+  });
+  const searchBar = opts.search
+    ? h(
+        'form',
+        {
+          class: 'searchbar',
+          role: 'search',
+          onsubmit: (e) => {
+            e.preventDefault();
+            applySearch();
+          },
+        },
+        h('label', { class: 'search-label' }, 'Search ', searchInput),
+        h('button', { type: 'submit', testid: 'search-apply' }, 'Search'),
+      )
+    : null;
+
+  const chipList = h('ul', { class: 'chips', testid: 'filter-chips', 'aria-label': 'Filters' });
+  const chipForm = fields.length ? chipBuilder(fields, (chip) => changeFilter({ chips: [...state.chips, chip] })) : null;
 
   const filterInput = h('input', {
     type: 'search',
     testid: 'filter-input',
     class: 'filter-input',
     placeholder: opts.filterPlaceholder || "e.g. startswith(name,'con')",
-    value: state.filter,
-    'aria-label': 'Filter',
+    value: state.raw,
+    'aria-label': 'OData filter',
     onkeydown: (e) => {
       if (e.key === 'Enter') {
         e.preventDefault();
-        applyFilter();
+        applyRaw();
       }
     },
   });
-  const filterBar =
-    opts.filter === false
-      ? null
-      : h(
-          'div',
-          { class: 'filterbar' },
-          h('label', { class: 'filter-label' }, 'Add filter ', filterInput),
-          h('button', { type: 'button', testid: 'filter-apply', onclick: applyFilter }, 'Apply'),
+  const advanced = h(
+    'details',
+    { class: 'advanced', testid: 'filter-advanced', open: state.raw ? true : null },
+    h('summary', null, 'OData filter'),
+    h(
+      'div',
+      { class: 'filterbar' },
+      filterInput,
+      h('button', { type: 'button', testid: 'filter-apply', onclick: applyRaw }, 'Apply'),
+      h(
+        'button',
+        {
+          type: 'button',
+          testid: 'filter-clear',
+          onclick: () => {
+            filterInput.value = '';
+            applyRaw();
+          },
+        },
+        'Clear',
+      ),
+    ),
+    opts.filterHelp ? h('details', { class: 'filter-help' }, h('summary', null, 'Filter syntax'), opts.filterHelp) : null,
+  );
+  const filterBar = opts.filter === false ? searchBar : h('div', { class: 'filters' }, searchBar, h('div', { class: 'chipbar' }, chipList, chipForm), advanced);
+
+  function drawChips() {
+    chipList.replaceChildren(
+      ...state.chips.map((chip, i) => {
+        const label = chipLabel(chip, fields);
+        return h(
+          'li',
+          { class: 'chip', testid: 'filter-chip' },
+          h('span', null, label),
           h(
             'button',
             {
               type: 'button',
-              testid: 'filter-clear',
-              onclick: () => {
-                filterInput.value = '';
-                applyFilter();
-              },
+              class: 'chip-remove',
+              testid: 'filter-chip-remove',
+              'aria-label': `Remove filter: ${label}`,
+              onclick: () => changeFilter({ chips: state.chips.filter((_, j) => j !== i) }),
             },
-            'Clear',
+            '×',
           ),
-          opts.filterHelp ? h('details', { class: 'filter-help' }, h('summary', null, 'Filter syntax'), opts.filterHelp) : null,
         );
+      }),
+    );
+  }
+  drawChips();
 
   const prev = h(
     'button',
@@ -130,6 +206,7 @@ export function listView(ctx, opts) {
       type: 'button',
       testid: 'page-prev',
       onclick: () => {
+        if (!state.stack.length) return jump(state.base);
         state.link = state.stack.pop() ?? null;
         userLoad();
       },
@@ -166,7 +243,8 @@ export function listView(ctx, opts) {
     ),
   );
   const info = h('span', { class: 'pageinfo', testid: 'page-info' });
-  const pager = h('div', { class: 'pager' }, prev, next, info, h('label', { class: 'pagesize' }, 'Per page ', sizeSelect));
+  const jumps = h('nav', { class: 'page-jumps', 'aria-label': 'Pages' });
+  const pager = h('div', { class: 'pager' }, prev, next, jumps, info, h('label', { class: 'pagesize' }, 'Per page ', sizeSelect));
   const tableHolder = h('div', { class: 'table-holder' });
   const el = h('div', { class: 'listview' }, filterBar, tableHolder, pager);
 
@@ -191,20 +269,65 @@ export function listView(ctx, opts) {
   function resetPaging() {
     state.link = null;
     state.stack = [];
+    state.base = 0;
     state.total = null;
   }
 
-  function applyFilter() {
-    state.filter = filterInput.value.trim();
-    keepFilterInUrl(state.filter);
+  /** Straight to page `n` (from 1): the first request again, passing over the pages before. */
+  function jump(n) {
+    state.link = null;
+    state.stack = [];
+    state.base = n - 1;
+    userLoad();
+  }
+
+  /** A new search, chips or OData text: kept in the URL, and the list from its first page. */
+  function changeFilter(change) {
+    Object.assign(state, change);
+    drawChips();
+    keepInUrl({ search: state.search, filter: filterText() });
     resetPaging();
     userLoad();
+  }
+
+  function applySearch() {
+    changeFilter({ search: searchInput.value.trim() });
+  }
+
+  /** The OData box: what it holds becomes chips where it can. */
+  function applyRaw() {
+    const text = filterInput.value.trim();
+    const parsed = parseChips(text, fields);
+    if (parsed && text) {
+      filterInput.value = '';
+      changeFilter({ chips: [...state.chips, ...parsed], raw: '' });
+    } else {
+      changeFilter({ raw: text });
+    }
   }
 
   /** A load the user asked for: the previous message no longer applies. */
   function userLoad() {
     ctx.clearFlash();
     return load();
+  }
+
+  /** Page-number buttons when the total is known: the first, the last, and those around `page`. */
+  function drawJumps(page) {
+    const pages = state.total != null ? Math.ceil(state.total / state.pageSize) : 0;
+    const wanted = [...new Set([1, page - 2, page - 1, page, page + 1, page + 2, pages])].filter((n) => n >= 1 && n <= pages);
+    const items = [];
+    wanted.forEach((n, i) => {
+      if (i > 0 && n > wanted[i - 1] + 1) items.push(h('span', { class: 'gap', 'aria-hidden': 'true' }, '…'));
+      items.push(
+        h(
+          'button',
+          { type: 'button', testid: `page-jump-${n}`, 'aria-current': n === page ? 'page' : null, 'aria-label': `Page ${n}`, onclick: () => jump(n) },
+          String(n),
+        ),
+      );
+    });
+    jumps.replaceChildren(...(pages > 1 ? items : []));
   }
 
   function render() {
@@ -231,12 +354,13 @@ export function listView(ctx, opts) {
         key: opts.key,
         onRowClick: opts.onRowClick,
         selectable,
-        empty: state.filter ? `No ${nouns} match the filter.` : opts.empty || `No ${nouns} yet.`,
+        empty: state.search || filterText() ? `No ${nouns} match.` : opts.empty || `No ${nouns} yet.`,
       }),
     );
-    prev.disabled = state.stack.length === 0;
+    const page = state.base + state.stack.length + 1;
+    prev.disabled = page === 1;
     next.disabled = !state.nextLink;
-    const page = state.stack.length + 1;
+    drawJumps(page);
     const from = (page - 1) * state.pageSize + (state.rows.length ? 1 : 0);
     const to = (page - 1) * state.pageSize + state.rows.length;
     info.textContent =
@@ -252,7 +376,9 @@ export function listView(ctx, opts) {
     if (!tableHolder.firstChild) tableHolder.append(h('p', { class: 'loading', testid: 'loading' }, `Loading ${nouns}…`));
     try {
       const query = { ...(opts.query || {}), maxpagesize: state.pageSize, countRecords: opts.count === false ? undefined : true };
-      if (state.filter) query.filter = state.filter;
+      if (filterText()) query.filter = filterText();
+      if (state.search) query.search = state.search;
+      if (state.base) query.skip = state.base * state.pageSize;
       const page = await api.list(opts.path, state.link ? { link: state.link } : { query });
       state.rows = page.value;
       state.nextLink = page.nextLink;
@@ -284,7 +410,88 @@ export function listView(ctx, opts) {
     refreshButton: () => h('button', { type: 'button', testid: 'refresh', onclick: userLoad }, 'Refresh'),
     rows: () => state.rows,
     selected: () => [...state.selected],
-    /** The filter the list shows (as applied, not as being typed). */
-    filter: () => state.filter,
+    /** The search and filter the list shows (as applied, not as being typed), as API parameters. */
+    shown: () => ({ search: state.search || undefined, filter: filterText() || undefined }),
   };
+}
+
+/**
+ * "Add filter": field → operator → value, then a chip. `onAdd(chip)` receives it.
+ */
+function chipBuilder(fields, onAdd) {
+  const fieldSelect = h('select', { testid: 'chip-field', 'aria-label': 'Field' }, options(fields.map((f) => ({ value: f.field, label: f.label }))));
+  const opSelect = h('select', { testid: 'chip-op', 'aria-label': 'Operator' });
+  const valueHolder = h('span');
+  let valueControl;
+  const spec = () => fields.find((f) => f.field === fieldSelect.value) ?? fields[0];
+  function fieldChanged() {
+    const f = spec();
+    opSelect.replaceChildren(...options(operatorsFor(f.type).map((op) => ({ value: op, label: OPERATORS[op] }))));
+    valueControl =
+      f.type === 'text'
+        ? h('input', { type: 'text', testid: 'chip-value', 'aria-label': 'Value', placeholder: f.placeholder || '' })
+        : h(
+            'select',
+            { testid: 'chip-value', 'aria-label': 'Value' },
+            options(
+              f.type === 'bool'
+                ? [
+                    { value: 'true', label: 'yes' },
+                    { value: 'false', label: 'no' },
+                  ]
+                : f.values.map((v) => ({ value: v })),
+            ),
+          );
+    valueHolder.replaceChildren(valueControl);
+  }
+  fieldSelect.addEventListener('change', fieldChanged);
+  fieldChanged();
+  const form = h(
+    'form',
+    {
+      class: 'chip-form',
+      testid: 'chip-form',
+      hidden: true,
+      onsubmit: (e) => {
+        e.preventDefault();
+        const f = spec();
+        const raw = valueControl.value.trim();
+        if (!raw) return valueControl.focus();
+        onAdd({ field: f.field, op: opSelect.value, value: f.type === 'bool' ? raw === 'true' : raw, type: f.type });
+        form.hidden = true;
+        toggle.hidden = false;
+        toggle.focus();
+      },
+    },
+    fieldSelect,
+    opSelect,
+    valueHolder,
+    h('button', { type: 'submit', testid: 'chip-add' }, 'Add'),
+    h(
+      'button',
+      {
+        type: 'button',
+        onclick: () => {
+          form.hidden = true;
+          toggle.hidden = false;
+          toggle.focus();
+        },
+      },
+      'Cancel',
+    ),
+  );
+  const toggle = h(
+    'button',
+    {
+      type: 'button',
+      testid: 'filter-add',
+      onclick: () => {
+        form.hidden = false;
+        toggle.hidden = true;
+        fieldSelect.focus();
+      },
+    },
+    '+ Add filter',
+  );
+  return h('span', { class: 'chip-builder' }, toggle, form);
 }

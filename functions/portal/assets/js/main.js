@@ -6,6 +6,7 @@ import * as auth from './auth.js';
 import { flash, h, setReady } from './dom.js';
 import * as accountForm from './pages/account-form.js';
 import * as accounts from './pages/accounts.js';
+import * as allNumbers from './pages/all-numbers.js';
 import * as civic from './pages/civic.js';
 import * as history from './pages/history.js';
 import * as numberForm from './pages/number-form.js';
@@ -22,6 +23,7 @@ const HOME = '#/accounts';
 const NAV = [
   { section: 'rfis', href: '#/rfis', label: 'Requests for Information', testid: 'nav-rfis' },
   { section: 'accounts', href: '#/accounts', label: 'Accounts', testid: 'nav-accounts' },
+  { section: 'numbers', href: '#/numbers', label: 'Numbers', testid: 'nav-numbers' },
   { section: 'sync', href: '#/sync', label: 'Sync', testid: 'nav-sync' },
 ];
 
@@ -74,6 +76,7 @@ const ROUTES = [
   },
   { pattern: '/accounts/:name/civic', render: civic.renderList, ready: 'civic', title: 'Civic addresses', section: 'accounts', needs: 'read' },
   { pattern: '/accounts/:name/civic/:id', render: civic.renderDetail, ready: 'civic-detail', title: 'Civic address', section: 'accounts', needs: 'read' },
+  { pattern: '/numbers', render: allNumbers.render, ready: 'all-numbers', title: 'All numbers', section: 'numbers', needs: 'read' },
   { pattern: '/sync', render: sync.render, ready: 'sync', title: 'Sync', section: 'sync', needs: 'read' },
 ];
 

@@ -39,6 +39,45 @@ export function relationshipLabel(value) {
   return RELATIONSHIP_STATUSES.find((s) => s.value === value)?.label ?? value;
 }
 
+/** The sync's statuses (provisioning.rs `ProvisioningStatus`). */
+export const SYNC_STATUSES = ['pending', 'synced', 'failed'];
+
+const serviceEnabled = SERVICES.map((s) => ({ field: `serviceDetails.${s.key}.enabled`, label: `${s.short} enabled`, type: 'bool' }));
+
+/** The point-and-click filters of the lists (each field is one of the API's FILTER_FIELDS). */
+export const FILTER_FIELDS = {
+  numbers: [
+    { field: 'telephoneNumber', label: 'Number', type: 'text', placeholder: '+44…' },
+    { field: 'serviceProvisioningStatus', label: 'Sync status', type: 'enum', values: SYNC_STATUSES },
+    ...serviceEnabled,
+    { field: 'configuration.customSipHeader', label: 'Custom SIP header', type: 'text' },
+  ],
+  allNumbers: [
+    { field: 'telephoneNumber', label: 'Number', type: 'text', placeholder: '+44…' },
+    { field: 'accountName', label: 'Account', type: 'text' },
+    { field: 'serviceProvisioningStatus', label: 'Sync status', type: 'enum', values: SYNC_STATUSES },
+    ...serviceEnabled,
+  ],
+  accounts: [
+    { field: 'name', label: 'Name', type: 'text' },
+    { field: 'serviceProvisioningStatus', label: 'Sync status', type: 'enum', values: SYNC_STATUSES },
+    { field: 'serviceDetails.teamsTenantId', label: 'Tenant ID', type: 'text' },
+    ...serviceEnabled,
+  ],
+  rfis: [
+    { field: 'status', label: 'Consent', type: 'enum', values: ['active', 'suspended', 'removed'] },
+    { field: 'customerRelationship.status', label: 'Relationship', type: 'enum', values: RELATIONSHIP_STATUSES.map((r) => r.value) },
+    { field: 'tenantId', label: 'Tenant ID', type: 'text' },
+    { field: 'accountName', label: 'Account', type: 'text' },
+  ],
+  civic: [
+    { field: 'country', label: 'Country', type: 'text', placeholder: 'US' },
+    { field: 'cityOrTown', label: 'City or town', type: 'text' },
+    { field: 'companyName', label: 'Company', type: 'text' },
+    { field: 'validationStatus', label: 'Validation', type: 'text' },
+  ],
+};
+
 export const MAX_TICKET_ID = 64;
 export const MAX_COMMENT = 1024;
 /** Numbers per createOrUpdateNumbers / deleteNumbers call. */

@@ -7,7 +7,7 @@ import { confirmDialog, h } from '../dom.js';
 import { badge, errorList, plural } from '../format.js';
 import { syncHealth } from '../health.js';
 import { listView } from '../listview.js';
-import { enabledServices, SERVICES } from '../model.js';
+import { enabledServices, FILTER_FIELDS, SERVICES } from '../model.js';
 import { go, href } from '../router.js';
 
 function servicesCell(a) {
@@ -84,7 +84,8 @@ export async function render(ctx) {
     noun: 'account',
     path: '/accounts',
     key: (a) => a.name,
-    initialFilter: ctx.query.filter,
+    search: 'Account name, tenant ID or correlation ID',
+    fields: FILTER_FIELDS.accounts,
     pageSize: ctx.query.maxpagesize,
     filterPlaceholder: "e.g. startswith(name,'con') or serviceDetails/teamsTenantId eq '…'",
     columns: [

@@ -5,7 +5,7 @@ import { api, apiPath } from '../api.js';
 import { h } from '../dom.js';
 import { badge, details, sameEnum, yesNo } from '../format.js';
 import { dataTable, listView } from '../listview.js';
-import { addressLine } from '../model.js';
+import { addressLine, FILTER_FIELDS } from '../model.js';
 import { go, href } from '../router.js';
 
 function validated(a) {
@@ -35,7 +35,8 @@ export async function renderList(ctx) {
     empty: 'No civic addresses: the enterprise has none in the Teams Admin Center, or the account has no Teams tenant or doesn’t sync.',
     path: apiPath('accounts', account, 'teamsCivicAddresses'),
     key: (a) => a.id,
-    initialFilter: ctx.query.filter,
+    search: 'Address ID, description, company, city or postcode',
+    fields: FILTER_FIELDS.civic,
     pageSize: ctx.query.maxpagesize,
     filterPlaceholder: "e.g. country eq 'US' or startswith(cityOrTown,'Res')",
     onRowClick: (a) => go(href(['accounts', account, 'civic', a.id])),

@@ -7,7 +7,7 @@ import { append, confirmDialog, h, saveBlob } from '../dom.js';
 import { badge, errorList, plural } from '../format.js';
 import { syncHealth } from '../health.js';
 import { listView } from '../listview.js';
-import { chunks, enabledServices, MAX_BATCH, teamsConfig } from '../model.js';
+import { chunks, enabledServices, FILTER_FIELDS, MAX_BATCH, teamsConfig } from '../model.js';
 import { go, href } from '../router.js';
 
 function usageCell(n) {
@@ -59,16 +59,17 @@ async function deleteNumbers(ctx, account, tns, view) {
   await view.refresh();
 }
 
-/** Exports what the list shows: its filter, with each number's sync status and errors. */
-async function exportNumbers(ctx, account, button, filter) {
+/** Exports what the list shows (its search and filter), with each number's sync status and errors. */
+async function exportNumbers(ctx, account, button, shown) {
   ctx.clearFlash();
   button.disabled = true;
   try {
-    const query = { includeStatus: true, filter: filter || undefined };
+    const query = { includeStatus: true, ...shown };
     const { blob } = await api.download(`${apiPath('accounts', account, 'numbers')}:export`, { query });
-    const filename = `${account}-numbers${filter ? '-filtered' : ''}.csv`;
+    const narrowed = shown.filter || shown.search;
+    const filename = `${account}-numbers${narrowed ? '-filtered' : ''}.csv`;
     saveBlob(blob, filename);
-    ctx.ok(`Exported the ${filter ? 'filtered ' : ''}numbers of ${account} to ${filename}.`);
+    ctx.ok(`Exported the ${narrowed ? 'filtered ' : ''}numbers of ${account} to ${filename}.`);
   } catch (err) {
     ctx.error(err);
   } finally {
@@ -109,7 +110,8 @@ export async function render(ctx) {
     path: apiPath('accounts', account, 'numbers'),
     key: (n) => n.telephoneNumber,
     selectable: true,
-    initialFilter: ctx.query.filter,
+    search: 'Number, e.g. +1 425 555, or custom SIP header',
+    fields: FILTER_FIELDS.numbers,
     pageSize: ctx.query.maxpagesize,
     filterPlaceholder: "e.g. startswith(telephoneNumber,'+44') or serviceProvisioningStatus eq 'failed'",
     onSelection: (keys) => {
@@ -160,7 +162,7 @@ export async function render(ctx) {
     const tns = view.selected();
     if (tns.length) deleteNumbers(ctx, account, tns, view);
   });
-  exp.addEventListener('click', () => exportNumbers(ctx, account, exp, view.filter()));
+  exp.addEventListener('click', () => exportNumbers(ctx, account, exp, view.shown()));
 
   ctx.add(
     h(

@@ -3,7 +3,7 @@
 import { h } from '../dom.js';
 import { badge, errorList } from '../format.js';
 import { listView } from '../listview.js';
-import { relationshipLabel } from '../model.js';
+import { FILTER_FIELDS, relationshipLabel } from '../model.js';
 import { go, href } from '../router.js';
 
 /** The enterprise's name: the field if the API has it, else the first contact's company. */
@@ -48,7 +48,8 @@ export async function render(ctx) {
     noun: 'request',
     path: '/teamsRequestsForInformation',
     key: (r) => r.tenantId,
-    initialFilter: ctx.query.filter,
+    search: 'Tenant ID, account or company',
+    fields: FILTER_FIELDS.rfis,
     pageSize: ctx.query.maxpagesize,
     filterPlaceholder: "e.g. startswith(tenantId,'a7f4') or status eq 'active'",
     filterHelp: filterHelp(),
