@@ -351,6 +351,24 @@ pub mod flow {
 
     pub const TENANT: &str = "a7f4bd5c-2f0e-4f0b-9a3e-1c2d3e4f5a6b";
 
+    /// Sync now, in process: the planner's run on this stack, started and not waited for, as
+    /// Lambda runs an asynchronous invocation (`cargo lambda watch` stacks invoke the real
+    /// function).
+    struct InProcessPlanner {
+        repo: switchboard_store::Repository,
+        backend: Arc<HttpBackend>,
+        cfg: SyncConfig,
+    }
+
+    #[async_trait::async_trait]
+    impl switchboard_api::StartPlanner for InProcessPlanner {
+        async fn start(&self, _event: Value) -> Result<(), String> {
+            let (repo, backend, cfg) = (self.repo.clone(), self.backend.clone(), self.cfg.clone());
+            tokio::spawn(async move { switchboard_sync::run(&repo, backend.as_ref(), Deadline::none(), &cfg).await });
+            Ok(())
+        }
+    }
+
     pub struct Flow {
         pub stack: Stack,
         pub emu: Emulator,
@@ -372,8 +390,10 @@ pub mod flow {
             cfg.requests_per_minute = 60_000;
             cfg.timeout = Duration::from_millis(1000);
             let backend = Arc::new(HttpBackend::new(cfg));
-            stack.app = stack.app.clone().with_backend(backend.clone());
             let sync = SyncConfig { poll_rounds: 3, poll_pause: Duration::from_millis(20), ..SyncConfig::default() };
+            let planner =
+                Arc::new(InProcessPlanner { repo: stack.repo().clone(), backend: backend.clone(), cfg: sync.clone() });
+            stack.app = stack.app.clone().with_backend(backend.clone()).with_planner(planner);
             Flow { stack, emu, backend, sync, http: reqwest::Client::new() }
         }
 
@@ -572,6 +592,11 @@ pub mod e2e {
                 &format!("AWS_ENDPOINT_URL_DYNAMODB={endpoint}"),
                 "--env-var",
                 &format!("TABLE_NAME={table}"),
+                // Sync now invokes the planner through the watch's own Invoke API.
+                "--env-var",
+                &format!("AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:{port}"),
+                "--env-var",
+                "SYNC_PLANNER_FUNCTION=sync",
             ])
             .args(extra_env.iter().flat_map(|(k, v)| ["--env-var".to_string(), format!("{k}={v}")]))
             .stdout(Stdio::from(log.try_clone().unwrap()))

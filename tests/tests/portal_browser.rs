@@ -472,6 +472,18 @@ async fn the_walkthrough_in_a_real_browser() {
         .js("const d = document.querySelector('[data-testid=sync-run]'); const r = d.getBoundingClientRect(); return document.activeElement === d && r.top >= 0 && r.top < innerHeight")
         .await;
     assert_eq!(seen, true, "the run's details are not in view and focused");
+    // Sync now (AdminUser): the planner is invoked at once, and its run joins the list.
+    let newest = runs[0].clone();
+    b.click("sync-now").await;
+    let (kind, text) = b.flash().await;
+    assert!(kind.contains("ok") && text.contains("started"), "{kind}: {text}");
+    // The planner's run takes its time on a busy machine: a longer deadline than `wait_js`'s.
+    let new_run = format!("const r = document.querySelector('[data-testid=sync-table] [data-testid=row]'); return !!r && r.dataset.key !== {}", json!(newest));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while b.js(&new_run).await != json!(true) {
+        assert!(std::time::Instant::now() < deadline, "no new run listed after Sync now");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 
     // Delete an account: the confirmation says how many numbers go with it.
     let (status, _, _) = c.call("PUT", "/accounts/closing", Some(json!({"name": "closing", "serviceDetails": {"teamsDirectRouting": {"enabled": true, "syncEnabled": false}}}))).await;
@@ -578,6 +590,9 @@ async fn the_walkthrough_in_a_real_browser() {
     for hidden in ["rfi-save", "rfi-create-account"] {
         assert!(!b.has(hidden).await, "a reader sees {hidden}");
     }
+    b.goto(&format!("{base}/portal/#/sync")).await;
+    b.ready("sync").await;
+    assert!(!b.has("sync-now").await, "a reader sees sync-now");
     b.close().await;
 }
 

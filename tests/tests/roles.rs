@@ -15,7 +15,8 @@ struct Case {
 
 /// The oracle, written from SPEC §3 (Read = GET and the read-only POST actions, Write =
 /// PUT/PATCH/create actions, Delete = DELETE/delete actions, Admin = all; the portal's `…User`
-/// roles grant the same), not from the code under test. Columns: Admin, Read, Write, Delete,
+/// roles grant the same; Sync now, an extension, is the Admin roles' alone), not from the code
+/// under test. Columns: Admin, Read, Write, Delete,
 /// AdminUser, ReadUser, WriteUser, DeleteUser.
 const ORACLE: &[(&str, &str)] = &[
     ("list accounts", "YYNNYYNN"),
@@ -39,6 +40,7 @@ const ORACLE: &[(&str, &str)] = &[
     ("list civic addresses", "YYNNYYNN"),
     ("get civic address", "YYNNYYNN"),
     ("list sync runs", "YYNNYYNN"),
+    ("start a sync run", "YNNNYNNN"),
     ("list tenants' sync status", "YYNNYYNN"),
     ("list audit events", "YYNNYYNN"),
 ];
@@ -105,6 +107,7 @@ fn cases() -> Vec<Case> {
         c("list civic addresses", "GET", "/accounts/contoso/teamsCivicAddresses", None),
         c("get civic address", "GET", "/accounts/contoso/teamsCivicAddresses/ca-1", None),
         c("list sync runs", "GET", "/syncRuns", None),
+        c("start a sync run", "POST", "/syncRuns", None),
         c("list tenants' sync status", "GET", "/syncTenants", None),
         c("list audit events", "GET", "/auditEvents?accountName=contoso", None),
     ]

@@ -105,12 +105,16 @@ impl Portal {
         let role_grants: serde_json::Map<String, serde_json::Value> = ROLES
             .iter()
             .map(|r| {
-                let perms: Vec<&str> =
-                    [(Permission::Read, "read"), (Permission::Write, "write"), (Permission::Delete, "delete")]
-                        .into_iter()
-                        .filter(|(p, _)| grants(r, *p))
-                        .map(|(_, n)| n)
-                        .collect();
+                let perms: Vec<&str> = [
+                    (Permission::Read, "read"),
+                    (Permission::Write, "write"),
+                    (Permission::Delete, "delete"),
+                    (Permission::Operate, "operate"),
+                ]
+                .into_iter()
+                .filter(|(p, _)| grants(r, *p))
+                .map(|(_, n)| n)
+                .collect();
                 (r.to_string(), json!(perms))
             })
             .collect();

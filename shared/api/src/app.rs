@@ -71,7 +71,12 @@ pub fn init_tracing() {
 /// The whole `main` of an API function: set up once, then serve `op`.
 pub async fn run(op: Op) -> Result<(), lambda_http::Error> {
     init_tracing();
-    let app = App::from_env().await?;
+    serve(op, App::from_env().await?).await
+}
+
+/// Serves `op` with an app a function's `main` has set up itself (one that needs more than
+/// [`App::from_env`]).
+pub async fn serve(op: Op, app: App) -> Result<(), lambda_http::Error> {
     lambda_http::run(service_fn(|req: Request| {
         let app = &app;
         async move { Ok::<_, Infallible>(app.handle(op, req).await) }

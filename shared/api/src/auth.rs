@@ -19,6 +19,8 @@ pub enum Permission {
     Read,
     Write,
     Delete,
+    /// Running the product itself (Sync now): the Admin roles alone.
+    Operate,
 }
 
 /// The roles of SPEC §3: API app roles and portal user roles.
@@ -242,6 +244,10 @@ mod tests {
         assert!(!grants("ProvisioningAPI.Delete", Write));
         assert!(!grants("ProvisioningAPI.Superuser", Read));
         assert!(!grants("Admin", Read));
+        assert!(grants("ProvisioningAPI.AdminUser", Operate) && grants("ProvisioningAPI.Admin", Operate));
+        for role in ["Read", "Write", "Delete", "ReadUser", "WriteUser", "DeleteUser"] {
+            assert!(!grants(&format!("ProvisioningAPI.{role}"), Operate), "{role}");
+        }
     }
 
     #[test]

@@ -13,10 +13,10 @@ pub mod response;
 pub mod routes;
 pub mod state;
 
-pub use app::run;
+pub use app::{run, serve};
 pub use error::ApiError;
 pub use routes::{Op, ROUTES};
-pub use state::App;
+pub use state::{App, StartPlanner};
 
 /// The one API version this service implements.
 pub const API_VERSION: &str = "2024-02-29-preview";

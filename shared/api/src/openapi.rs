@@ -354,6 +354,19 @@ fn operations(gen: &mut SchemaGenerator) -> Vec<Operation> {
                 responses(&[("200", ok(list_of(json!({"type": "object"})), "Runs"))]),
                 list_params(false, false),
             ),
+            Op::SyncRunsStart => (
+                "Extension (AdminUser, Admin): Sync now; starts the sync planner at once instead of at its next schedule",
+                None,
+                responses(&[(
+                    "202",
+                    ok(
+                        json!({"type": "object", "required": ["status", "requestedBy"], "properties": {
+                            "status": {"type": "string", "enum": ["Started"]}, "requestedBy": {"type": "string"}}}),
+                        "Started; the run is listed by GET /syncRuns when it has finished",
+                    ),
+                )]),
+                vec![],
+            ),
             Op::SyncTenantsList => (
                 "Extension: each tenant's sync status (last run, last reconciliation), by tenant",
                 None,

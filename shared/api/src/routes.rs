@@ -30,6 +30,7 @@ pub enum Op {
     CivicAddressesList,
     CivicAddressesGet,
     SyncRunsList,
+    SyncRunsStart,
     SyncTenantsList,
     AuditEventsList,
 }
@@ -94,6 +95,7 @@ pub const ROUTES: &[Route] = &[
         path: "/accounts/{accountName}/teamsCivicAddresses/{civicAddressId}",
     },
     Route { op: Op::SyncRunsList, function: "sync-runs-list", method: "GET", path: "/syncRuns" },
+    Route { op: Op::SyncRunsStart, function: "sync-runs-start", method: "POST", path: "/syncRuns" },
     Route { op: Op::SyncTenantsList, function: "sync-tenants-list", method: "GET", path: "/syncTenants" },
     Route { op: Op::AuditEventsList, function: "audit-events-list", method: "GET", path: "/auditEvents" },
 ];
@@ -168,7 +170,7 @@ mod tests {
 
     /// Every operation, listed by hand. `index` is an exhaustive match, so a new `Op` doesn't
     /// compile until it is listed here too, and the test then fails until it has a route.
-    const ALL: [Op; 19] = [
+    const ALL: [Op; 20] = [
         Op::AccountsList,
         Op::AccountsGet,
         Op::AccountsPut,
@@ -186,6 +188,7 @@ mod tests {
         Op::CivicAddressesList,
         Op::CivicAddressesGet,
         Op::SyncRunsList,
+        Op::SyncRunsStart,
         Op::SyncTenantsList,
         Op::AuditEventsList,
     ];
@@ -209,8 +212,9 @@ mod tests {
             Op::CivicAddressesList => 14,
             Op::CivicAddressesGet => 15,
             Op::SyncRunsList => 16,
-            Op::SyncTenantsList => 17,
-            Op::AuditEventsList => 18,
+            Op::SyncRunsStart => 17,
+            Op::SyncTenantsList => 18,
+            Op::AuditEventsList => 19,
         }
     }
 
@@ -266,6 +270,7 @@ impl Call {
             ) => Permission::Read,
             Call::Op(Op::AccountsPut | Op::NumbersPut | Op::RfisPatch) => Permission::Write,
             Call::Op(Op::AccountsDelete | Op::NumbersDelete) => Permission::Delete,
+            Call::Op(Op::SyncRunsStart) => Permission::Operate,
             // `Call::read` never leaves the actions' route a bare `Op`; if it did, only the
             // strongest single permission would pass.
             Call::Op(Op::AccountActions) => Permission::Delete,

@@ -9,22 +9,36 @@ use switchboard_store::{Repository, TableBudget};
 
 use crate::auth::{Authenticator, Principal};
 
-/// What every handler needs: the repository, the authenticator, and (for the Teams actions)
-/// the backend service. Cheap to clone.
+/// Starts the sync planner now ("Sync now"), without waiting for its run. The function that
+/// serves `POST /syncRuns` plugs in a Lambda invocation; the API knows nothing of Lambda.
+#[async_trait::async_trait]
+pub trait StartPlanner: Send + Sync {
+    /// Hands `event` to the planner; `Err` says why it could not be started.
+    async fn start(&self, event: serde_json::Value) -> Result<(), String>;
+}
+
+/// What every handler needs: the repository, the authenticator, (for the Teams actions) the
+/// backend service, and (for Sync now) the planner. Cheap to clone.
 #[derive(Clone)]
 pub struct App {
     pub repo: Repository,
     pub auth: Arc<Authenticator>,
     pub backend: Option<Arc<dyn Backend>>,
+    pub planner: Option<Arc<dyn StartPlanner>>,
 }
 
 impl App {
     pub fn new(repo: Repository, auth: Authenticator) -> Self {
-        App { repo, auth: Arc::new(auth), backend: None }
+        App { repo, auth: Arc::new(auth), backend: None, planner: None }
     }
 
     pub fn with_backend(mut self, backend: Arc<dyn Backend>) -> Self {
         self.backend = Some(backend);
+        self
+    }
+
+    pub fn with_planner(mut self, planner: Arc<dyn StartPlanner>) -> Self {
+        self.planner = Some(planner);
         self
     }
 

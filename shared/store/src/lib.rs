@@ -103,6 +103,11 @@ impl Repository {
         Self { audit: std::sync::Arc::new(ctx), ..self.clone() }
     }
 
+    /// On whose behalf this repository writes.
+    pub fn audit_context(&self) -> &AuditContext {
+        &self.audit
+    }
+
     pub fn client(&self) -> &Client {
         &self.client
     }

@@ -48,6 +48,7 @@ pub async fn call(call: Call, app: &App, req: Request) -> Result {
         Op::CivicAddressesList => Box::pin(civic::list(app, req)).await,
         Op::CivicAddressesGet => Box::pin(civic::get(app, req)).await,
         Op::SyncRunsList => Box::pin(sync_runs::list(app, req)).await,
+        Op::SyncRunsStart => Box::pin(sync_runs::start(app, req)).await,
         Op::SyncTenantsList => Box::pin(sync_runs::tenants(app, req)).await,
         Op::AuditEventsList => Box::pin(audit::list(app, req)).await,
     }

@@ -1,5 +1,7 @@
 // #/sync: the sync's run reports, newest first (GET /syncRuns); a run's drift and errors on click.
 
+import { api } from '../api.js';
+import { can } from '../auth.js';
 import { h } from '../dom.js';
 import { badge, dateTime, details, duration, plural } from '../format.js';
 import { dataTable, listView } from '../listview.js';
@@ -87,6 +89,32 @@ function runDetail(run) {
   );
 }
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * "Sync now" (AdminUser): starts the planner at once (POST /syncRuns), then shows the list again
+ * every few seconds until a run started since the click is in it (at most two minutes).
+ */
+async function syncNow(ctx, view, button) {
+  ctx.clearFlash();
+  button.disabled = true;
+  // A little before the click, in case this browser's clock runs ahead of the server's.
+  const since = Date.now() - 5000;
+  try {
+    await api.post('/syncRuns', {});
+    ctx.ok('The sync has started. Its run shows in this list when it has finished.');
+    for (let i = 0; i < 40 && view.el.isConnected; i++) {
+      await view.refresh();
+      if (view.rows().some((r) => (r.startedMs ?? 0) >= since && r.finishedMs)) break;
+      await sleep(3000);
+    }
+  } catch (err) {
+    ctx.error(err);
+  } finally {
+    button.disabled = false;
+  }
+}
+
 export async function render(ctx) {
   const detail = h('div', { class: 'run-detail' });
   let selected = null;
@@ -133,7 +161,23 @@ export async function render(ctx) {
       { class: 'lead' },
       "Every 5 minutes the planner pulls consents and plans one job per tenant with work; each job pushes that tenant's pending changes, lands its orders and, when due, reports the drift it found.",
     ),
-    h('div', { class: 'toolbar' }, view.refreshButton()),
+    h(
+      'div',
+      { class: 'toolbar' },
+      can('operate')
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'primary',
+              testid: 'sync-now',
+              onclick: (e) => syncNow(ctx, view, e.currentTarget),
+            },
+            'Sync now',
+          )
+        : null,
+      view.refreshButton(),
+    ),
     view.el,
     detail,
   );
