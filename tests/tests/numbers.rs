@@ -290,3 +290,67 @@ async fn a_conflict_anywhere_in_a_full_batch_writes_nothing() {
     let acct = s.admin("GET", "/accounts/contoso", None).await;
     assert_eq!(acct.body["serviceDetails"]["teamsDirectRouting"]["numberCount"], 0);
 }
+
+/// `:validateNumbers` (the pre-flight extension): per number, what the API would refuse and what
+/// the backend would refuse at the next sync, with nothing written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validate_numbers_names_what_would_fail_and_writes_nothing() {
+    use switchboard_tests::flow::{Flow, TENANT};
+    let flow = Flow::start(switchboard_emulator::Config::default()).await;
+    flow.consent(TENANT, &["US"]).await;
+    flow.sync().await;
+    flow.syncing_account("contoso", TENANT).await;
+    let s = &flow.stack;
+    s.setup("PUT", "/accounts/other", Some(full_account_body("other"))).await;
+    s.setup("PUT", "/accounts/other/numbers/+14255550199", Some(dr_number("other", "+14255550199"))).await;
+
+    let ask =
+        |tns: &[&str]| json!({"numbers": tns.iter().map(|tn| json!({"telephoneNumber": tn})).collect::<Vec<_>>()});
+    let codes = |body: &serde_json::Value| -> Vec<Vec<String>> {
+        body["numbers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                v["problems"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap().to_string()).collect()
+            })
+            .collect()
+    };
+    let tns = ["+14255550102", "+442071838750", "+14165550123", "+14255550199", "+1 425"];
+    let r = s.admin("POST", "/accounts/contoso:validateNumbers", Some(ask(&tns))).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(
+        codes(&r.body),
+        [
+            vec![],
+            vec!["OutsideConsentedCountries".to_string()],
+            vec!["OutsideConsentedCountries".to_string()],
+            vec!["NumberOwnedByAnotherAccount".to_string()],
+            vec!["InvalidInput".to_string()],
+        ]
+    );
+    assert_eq!(r.body["numbers"][1]["problems"][0]["severity"], "warning");
+    assert_eq!(r.body["numbers"][3]["problems"][0]["severity"], "error");
+    assert_eq!(r.body["numbers"][0]["telephoneNumber"], tns[0]);
+    // Nothing was written.
+    assert_eq!(s.admin("GET", "/accounts/contoso/numbers/+14255550102", None).await.status, 404);
+    // An account without a Teams tenant has no consent to check; one whose tenant has not
+    // consented is warned.
+    let dr = json!({"name": "dr", "serviceDetails": {"teamsDirectRouting": {"enabled": true, "syncEnabled": false}}});
+    s.setup("PUT", "/accounts/dr", Some(dr)).await;
+    let r = s.admin("POST", "/accounts/dr:validateNumbers", Some(ask(&["+442071838750"]))).await;
+    assert_eq!(codes(&r.body), [Vec::<String>::new()]);
+    let stranger = "0b0b0b0b-0000-4000-8000-000000000000";
+    flow.syncing_account("stranger", stranger).await;
+    let r = s.admin("POST", "/accounts/stranger:validateNumbers", Some(ask(&["+14255550102"]))).await;
+    assert_eq!(codes(&r.body), [vec!["ConsentNotGiven".to_string()]]);
+    // Bad requests are 400s naming the field; an unknown account is a 404.
+    let many: Vec<String> = (0..101).map(|i| format!("+1425555{i:04}")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    let r = s.admin("POST", "/accounts/contoso:validateNumbers", Some(ask(&many))).await;
+    assert_eq!((r.status.as_u16(), r.target()), (400, "numbers"));
+    let r = s.admin("POST", "/accounts/contoso:validateNumbers", Some(ask(&[&"9".repeat(65)]))).await;
+    assert_eq!((r.status.as_u16(), r.target()), (400, "numbers[0].telephoneNumber"));
+    let r = s.admin("POST", "/accounts/nobody:validateNumbers", Some(ask(&["+14255550102"]))).await;
+    assert_eq!(r.status, 404);
+}

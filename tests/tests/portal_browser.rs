@@ -395,12 +395,30 @@ async fn the_walkthrough_in_a_real_browser() {
     assert_eq!(export().await, first, "export → import → export is byte-for-byte the same");
 
     // A UK number, outside the consented countries: the backend will refuse it.
+    // A number outside the tenant's consented countries (US) is asked about before it is saved
+    // (the API's pre-flight): Cancel saves nothing, Save anyway saves it (and the sync fails it).
     let uk = "+442079990009";
-    let body = json!({"telephoneNumber": uk, "accountName": "woodgrove", "serviceDetails": {"teamsOperatorConnect": {"enabled": true,
-        "configuration": {"usage": "CallingUserAssignment", "choosableCapabilities": ["InboundCalling"]}}}});
-    let (status, _, _) =
-        c.call("PUT", &format!("/accounts/woodgrove/numbers/{}", uk.replace('+', "%2B")), Some(body)).await;
-    assert_eq!(status, 201);
+    b.goto(&format!("{base}/portal/#/accounts/woodgrove/numbers/new")).await;
+    b.ready("number-create").await;
+    b.select("num-service", "teamsOperatorConnect").await;
+    b.select("num-usage", "CallingUserAssignment").await;
+    b.check("num-cap-InboundCalling", true).await;
+    b.set_value("num-list", uk).await;
+    b.click("num-submit").await;
+    b.el("preflight-warnings").await;
+    let warned = b.text_of("preflight-warnings").await.unwrap_or_default();
+    assert!(warned.contains(uk) && warned.contains("GB") && warned.contains("US"), "{warned}");
+    b.shot("number-outside-consent").await;
+    assert_eq!(b.js("return document.activeElement.dataset.testid").await, "confirm-cancel");
+    b.click("confirm-cancel").await;
+    let (status, _, _) = c.call("GET", &format!("/accounts/woodgrove/numbers/{}", uk.replace('+', "%2B")), None).await;
+    assert_eq!(status, 404, "Cancel saved the number");
+    b.click("num-submit").await;
+    b.el("preflight-warnings").await;
+    b.click("confirm-ok").await;
+    b.ready("numbers").await;
+    let (status, _, _) = c.call("GET", &format!("/accounts/woodgrove/numbers/{}", uk.replace('+', "%2B")), None).await;
+    assert_eq!(status, 200);
 
     // Sync runs: the numbers turn synced, and the tenant's civic addresses are mirrored.
     for _ in 0..8 {

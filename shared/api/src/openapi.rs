@@ -12,7 +12,7 @@ use switchboard_domain::civic::{AvailableCapabilities, CapabilityPlans, CivicAdd
 use switchboard_domain::rfi::{RelationshipStatus, RequestForInformation};
 use switchboard_domain::{search, telephone, text, Account, Number};
 
-use crate::ops::actions::MAX_BATCH;
+use crate::ops::actions::{MAX_BATCH, MAX_CANDIDATE_LEN};
 use crate::paging::MAX_PAGE_SIZE;
 use crate::repeatability::{FIRST_SENT, REQUEST_ID};
 use crate::routes::{Action, Op, ROUTES};
@@ -178,6 +178,12 @@ fn operations(gen: &mut SchemaGenerator) -> Vec<Operation> {
     let not_modified = json!({ "description": "Not modified (If-None-Match)" });
     let batch = json!({"type": "object", "required": ["numbers"], "properties": {"numbers": {"type": "array", "minItems": 1, "maxItems": MAX_BATCH, "items": number.clone()}}});
     let ids = json!({"type": "object", "required": ["numbers"], "properties": {"numbers": {"type": "array", "minItems": 1, "maxItems": MAX_BATCH, "items": {"type": "object", "required": ["telephoneNumber"], "properties": {"telephoneNumber": {"type": "string", "maxLength": telephone::MAX_LEN}}}}}});
+    let candidates = json!({"type": "object", "required": ["numbers"], "properties": {"numbers": {"type": "array", "minItems": 1, "maxItems": MAX_BATCH, "items": {"type": "object", "required": ["telephoneNumber"], "properties": {"telephoneNumber": {"type": "string", "maxLength": MAX_CANDIDATE_LEN}}}}}});
+    let verdicts = json!({"type": "object", "required": ["numbers"], "properties": {"numbers": {"type": "array", "items": {
+        "type": "object", "required": ["telephoneNumber", "problems"], "properties": {
+            "telephoneNumber": {"type": "string"},
+            "problems": {"type": "array", "items": {"type": "object", "required": ["code", "severity", "message"], "properties": {
+                "code": {"type": "string"}, "severity": {"type": "string", "enum": ["error", "warning"]}, "message": {"type": "string"}}}}}}}}});
     let import = json!({"type": "object", "required": ["importId", "imported", "created", "updated"], "properties": {"importId": {"type": "string"}, "imported": {"type": "integer"}, "created": {"type": "integer"}, "updated": {"type": "integer"}}});
     let csv = json!({"type": "string"});
     let status = schema::<RelationshipStatus>(gen);
@@ -251,6 +257,11 @@ fn operations(gen: &mut SchemaGenerator) -> Vec<Operation> {
                             "Import up to 10,000 numbers from CSV, all or nothing",
                             Some(json!({"content": {"text/csv": {"schema": csv.clone()}}})),
                             responses(&[("200", ok(import.clone(), "Imported"))]),
+                        ),
+                        Action::ValidateNumbers => (
+                            "Extension: pre-flight checks of up to 100 numbers, writing nothing: what the API would refuse (not E.164, owned by another account) and what the backend would refuse at the next sync (outside the tenant's consented countries, no consent)",
+                            Some(json_body(candidates.clone())),
+                            responses(&[("200", ok(verdicts.clone(), "Each number's problems, in request order"))]),
                         ),
                     };
                     out.push(Operation {

@@ -108,15 +108,18 @@ pub enum Action {
     GetTeamsCapabilityPlans,
     GetTeamsAvailableCapabilities,
     ImportNumbers,
+    /// An extension: pre-flight checks of numbers, writing nothing.
+    ValidateNumbers,
 }
 
 impl Action {
-    pub const ALL: [Action; 5] = [
+    pub const ALL: [Action; 6] = [
         Action::CreateOrUpdateNumbers,
         Action::DeleteNumbers,
         Action::GetTeamsCapabilityPlans,
         Action::GetTeamsAvailableCapabilities,
         Action::ImportNumbers,
+        Action::ValidateNumbers,
     ];
 
     pub fn name(self) -> &'static str {
@@ -126,6 +129,7 @@ impl Action {
             Action::GetTeamsCapabilityPlans => "getTeamsCapabilityPlans",
             Action::GetTeamsAvailableCapabilities => "getTeamsAvailableCapabilities",
             Action::ImportNumbers => "importNumbers",
+            Action::ValidateNumbers => "validateNumbers",
         }
     }
 
@@ -133,7 +137,9 @@ impl Action {
         match self {
             Action::CreateOrUpdateNumbers | Action::ImportNumbers => Permission::Write,
             Action::DeleteNumbers => Permission::Delete,
-            Action::GetTeamsCapabilityPlans | Action::GetTeamsAvailableCapabilities => Permission::Read,
+            Action::GetTeamsCapabilityPlans | Action::GetTeamsAvailableCapabilities | Action::ValidateNumbers => {
+                Permission::Read
+            }
         }
     }
 

@@ -12,6 +12,7 @@ pub mod holding;
 pub mod names;
 pub mod number;
 pub mod number_csv;
+pub mod preflight;
 pub mod provisioning;
 pub mod rfi;
 pub mod search;

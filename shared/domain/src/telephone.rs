@@ -36,6 +36,13 @@ pub fn country_code(digits: &str) -> Option<u16> {
     })
 }
 
+/// The region (ISO 3166-1 alpha-2) libphonenumber places a number in, as the backend does; `None`
+/// when it can't tell. Loads libphonenumber's metadata on first use (~80 ms, once).
+pub fn region(tn: &str) -> Option<String> {
+    let parsed = phonenumber::parse(None, tn).ok()?;
+    parsed.country().id().map(|id| id.as_ref().to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

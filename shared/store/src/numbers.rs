@@ -187,6 +187,12 @@ impl Repository {
         .await
     }
 
+    /// The account that holds each of `tns` here (numbers held by none are absent).
+    pub async fn number_owners(&self, tns: &[&str]) -> Result<HashMap<String, String>, StoreError> {
+        let existing = self.existing_numbers(tns).await?;
+        Ok(existing.into_iter().filter_map(|(tn, i)| item::owner(&i).map(|o| (tn, o))).collect())
+    }
+
     pub(crate) async fn existing_numbers(&self, tns: &[&str]) -> Result<HashMap<String, Item>, StoreError> {
         let keys = tns.iter().map(|tn| keys::number(tn)).collect();
         let items = batch::get_all(self.client(), self.table(), keys).await?;

@@ -7,7 +7,7 @@ use lambda_http::Request;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
-use switchboard_domain::{telephone, DomainError, Number};
+use switchboard_domain::{preflight, telephone, DomainError, Number};
 
 use super::Result;
 use crate::error::ApiError;
@@ -44,7 +44,54 @@ pub async fn post(app: &App, req: Request, account: String, action: Action) -> R
         Action::GetTeamsCapabilityPlans => capability_plans(app, account).await,
         Action::GetTeamsAvailableCapabilities => available_capabilities(app, &req, account).await,
         Action::ImportNumbers => super::csv::import(app, &req, account).await,
+        Action::ValidateNumbers => validate(app, &req, account).await,
     }
+}
+
+/// The longest string `:validateNumbers` takes as a number: longer is not a number at all (a
+/// 400), shorter but not E.164 is a verdict.
+pub const MAX_CANDIDATE_LEN: usize = 64;
+
+#[derive(Serialize)]
+struct Verdicts {
+    numbers: Vec<preflight::Verdict>,
+}
+
+/// Pre-flight (an extension): each number's problems, the API's own refusals and what the
+/// backend would refuse at the next sync (a country outside the tenant's consent), writing
+/// nothing. One GetItem of the account, one of its tenant's request, one BatchGetItem.
+async fn validate(app: &App, req: &Request, account: &str) -> Result {
+    let batch: BatchNumberIds = json_body(req, "application/json")?;
+    check_batch_size(batch.numbers.len())?;
+    if let Some((i, _)) =
+        batch.numbers.iter().enumerate().find(|(_, n)| n.telephone_number.chars().count() > MAX_CANDIDATE_LEN)
+    {
+        return Err(ApiError::bad_request(
+            "InvalidInput",
+            &format!("numbers[{i}].telephoneNumber"),
+            format!("a telephone number is at most {MAX_CANDIDATE_LEN} characters here"),
+        ));
+    }
+    let tns: Vec<&str> = batch.numbers.iter().map(|n| n.telephone_number.as_str()).collect();
+    let acct = app.repo.get_account(account).await?.value;
+    let rfi = match acct.teams_tenant_id() {
+        Some(tenant) => match app.repo.get_rfi(tenant).await {
+            Ok(r) => Some(r.value),
+            Err(switchboard_store::StoreError::NotFound(..)) => None,
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    let consent = match (acct.teams_tenant_id(), &rfi) {
+        (None, _) => preflight::Consent::NoTenant,
+        (Some(_), Some(r)) => preflight::Consent::Countries(&r.consented_countries),
+        (Some(tenant), None) => preflight::Consent::NotGiven { tenant },
+    };
+    let valid: Vec<&str> = tns.iter().copied().filter(|tn| telephone::validate("", tn).is_ok()).collect();
+    let owners = app.repo.number_owners(&valid).await?;
+    let numbers =
+        tns.iter().map(|tn| preflight::check(tn, account, owners.get(*tn).map(String::as_str), &consent)).collect();
+    Ok(response::json(StatusCode::OK, &Verdicts { numbers }))
 }
 
 fn check_batch_size(n: usize) -> std::result::Result<(), ApiError> {

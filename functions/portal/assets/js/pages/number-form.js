@@ -2,7 +2,7 @@
 // :createOrUpdateNumbers) and #/accounts/<name>/numbers/<tn> (manage one number: PUT with If-Match).
 
 import { ApiError, api, apiPath } from '../api.js';
-import { field, formState, h, options } from '../dom.js';
+import { confirmDialog, field, formState, h, options } from '../dom.js';
 import { badge, errorList, plural } from '../format.js';
 import {
   addressLine,
@@ -238,6 +238,40 @@ function annotate(err, batch) {
   return err;
 }
 
+/**
+ * Before saving: the API's pre-flight (`:validateNumbers`, writing nothing), 100 numbers a call.
+ * Warnings (a number outside the tenant's consented countries fails at the next sync) are asked
+ * about; true means save. The API's own refusals come back from the save itself, at the field.
+ * If the check itself fails, the save goes ahead, as it would have without it.
+ */
+async function preflightOk(account, tns) {
+  const warnings = [];
+  try {
+    for (const batch of chunks(tns, MAX_BATCH)) {
+      const { data } = await api.post(`${apiPath('accounts', account)}:validateNumbers`, { numbers: batch.map((tn) => ({ telephoneNumber: tn })) });
+      for (const v of data?.numbers ?? []) {
+        for (const p of v.problems ?? []) if (p.severity === 'warning') warnings.push(p.message);
+      }
+    }
+  } catch {
+    return true;
+  }
+  if (!warnings.length) return true;
+  const shown = warnings.slice(0, 10);
+  return confirmDialog({
+    title: 'Save numbers that will probably fail?',
+    message: `${plural(warnings.length, 'number is', 'numbers are')} likely to be refused by Microsoft at the next sync:`,
+    extra: h(
+      'ul',
+      { class: 'errors', testid: 'preflight-warnings' },
+      shown.map((m) => h('li', null, m)),
+      warnings.length > shown.length ? h('li', null, `and ${warnings.length - shown.length} more`) : null,
+    ),
+    okLabel: 'Save anyway',
+    danger: false,
+  });
+}
+
 export async function renderCreate(ctx) {
   const account = ctx.params.name;
   const addressesLoaded = loadAddresses(account);
@@ -308,6 +342,10 @@ export async function renderCreate(ctx) {
       return;
     }
     submit.disabled = true;
+    if (!(await preflightOk(account, tns))) {
+      submit.disabled = false;
+      return;
+    }
     ctx.loading();
     let done = 0;
     try {
