@@ -234,8 +234,22 @@ async fn the_walkthrough_in_a_real_browser() {
     assert!(errors[0].contains("line 3") && errors[0].contains("telephoneNumber"), "{errors:?}");
     assert!(errors[1].contains("line 4") && errors[1].contains("usage"), "{errors:?}");
     b.shot("upload-refused-with-row-errors").await;
+    // A file with numbers only, no service columns: each line is asked for a service, by line
+    // (not a retry-later database error).
+    let bare = csv_dir.join("numbers-only.csv");
+    std::fs::write(&bare, "telephoneNumber\n+15105852101\n+15105852102\n").unwrap();
+    b.el("csv-file").await.send_keys(bare.to_str().unwrap()).await.unwrap();
+    b.click("csv-submit").await;
+    wait_js(&b, "return [...document.querySelectorAll('[data-testid=csv-error]')].some(e => e.textContent.includes('service'))").await;
+    let errors: Vec<String> = serde_json::from_value(
+        b.js("return [...document.querySelectorAll('[data-testid=csv-error]')].map(e => e.textContent)").await,
+    )
+    .unwrap();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(errors[0].contains("line 2") && errors[0].contains("at least one service"), "{errors:?}");
+    assert!(errors.iter().all(|e| !e.contains("retry") && !e.contains("Database")), "{errors:?}");
     let (_, headers, _) = c.call("GET", "/accounts/woodgrove/numbers?countRecords=true&maxpagesize=1", None).await;
-    assert_eq!(headers["x-ms-record-count"], "1005", "nothing of the bad file was written");
+    assert_eq!(headers["x-ms-record-count"], "1005", "nothing of the bad files was written");
 
     // Manage number: its custom SIP header.
     b.goto(&format!("{base}/portal/#/accounts/woodgrove/numbers")).await;
