@@ -1030,13 +1030,16 @@ pub mod browser {
                 .collect()
         }
 
-        /// The text of a file the page downloaded, once it is complete (waiting for it).
+        /// The text of a file the page downloaded, once it is complete (waiting for it). The file
+        /// is removed, so that the next download of that name lands under it again (not as
+        /// `<name> (1)`).
         pub async fn downloaded(&self, name: &str) -> String {
             let path = self.downloads.join(name);
             let deadline = Instant::now() + WAIT;
             loop {
                 // Chromium writes `<name>.crdownload` and renames it when done.
                 if let Ok(text) = std::fs::read_to_string(&path) {
+                    std::fs::remove_file(&path).unwrap_or_else(|e| panic!("remove {}: {e}", path.display()));
                     return text;
                 }
                 assert!(Instant::now() < deadline, "{name} was never downloaded");

@@ -70,6 +70,15 @@ async fn the_walkthrough_in_a_real_browser() {
     b.ready("rfis").await;
     assert_eq!(b.row_keys("rfi").await, [TENANT]);
     b.shot("requests-for-information").await;
+    // Search by the company's name, in any case; a company not there finds nothing.
+    for (text, found) in
+        [("woodgrove BANK", vec![TENANT.to_string()]), ("fabrikam", vec![]), ("", vec![TENANT.to_string()])]
+    {
+        b.fill("search-input", text).await;
+        b.click("search-apply").await;
+        b.ready("rfis").await;
+        assert_eq!(b.row_keys("rfi").await, found, "search {text:?}");
+    }
 
     // Update relationship status: Consent declined needs a reason; the portal refuses without one.
     b.click_in_row("rfi", TENANT, "row-link").await;
@@ -240,7 +249,11 @@ async fn the_walkthrough_in_a_real_browser() {
     std::fs::write(&bare, "telephoneNumber\n+15105852101\n+15105852102\n").unwrap();
     b.el("csv-file").await.send_keys(bare.to_str().unwrap()).await.unwrap();
     b.click("csv-submit").await;
-    wait_js(&b, "return [...document.querySelectorAll('[data-testid=csv-error]')].some(e => e.textContent.includes('service'))").await;
+    wait_js(
+        &b,
+        "return [...document.querySelectorAll('[data-testid=csv-error]')].some(e => e.textContent.includes('service'))",
+    )
+    .await;
     let errors: Vec<String> = serde_json::from_value(
         b.js("return [...document.querySelectorAll('[data-testid=csv-error]')].map(e => e.textContent)").await,
     )
@@ -345,6 +358,15 @@ async fn the_walkthrough_in_a_real_browser() {
         format!("Number is {}", manual[4])
     );
     assert!(b.js("return location.hash").await.as_str().unwrap_or("").contains("filter="));
+    // The filter survives a reload, still a chip, and Export exports what it shows.
+    b.js("location.reload()").await;
+    b.ready("numbers").await;
+    assert_eq!(b.row_keys("number").await, [manual[4].clone()], "the filter did not survive a reload");
+    assert!(b.has("filter-chip").await);
+    b.click("numbers-export").await;
+    let csv = b.downloaded("woodgrove-numbers-filtered.csv").await;
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(csv.lines().nth(1).is_some_and(|l| l.starts_with(&manual[4])), "{csv}");
     b.js("history.back(); return true").await;
     wait_js(
         &b,
