@@ -59,6 +59,8 @@
 //! | batch numbers (≤100)             | BatchGetItem of the numbers; one TransactWriteItems (≤97 puts / ≤48 deletes + counter + event), or a journaled write (below) |
 //! | delete account + numbers         | mark the account `deleting` (blocks new numbers), Query GSI1, conditional transactional deletes, then delete the account if its total is 0 |
 //! | list / get requests for info     | Query GSI1 `GSI1PK = RFIS` / GetItem `RFI#<tenant>`                     |
+//! | `search` on any of those lists   | the list's own Query; the text is matched in the function on what it reads (as a FilterExpression costs: items read, not returned) |
+//! | pre-flight (`:validateNumbers`)  | GetItem the account, GetItem `RFI#<tenant>`, BatchGetItem of the numbers (their owners); writes nothing |
 //! | list / get an account's addresses| GetItem the account for its tenant, Query `TENANT#<tenant>` `begins_with(SK, CA#)` / GetItem |
 //! | list sync runs (newest first)    | Query `SYNCRUNS` descending                                             |
 //! | sync: pending work               | Query GSI3 `PENDING#<shard>` `begins_with(GSI3SK, N#|A#|R#)` for the 16 shards and the old `PENDING`, merged, then BatchGetItem |
