@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { chipLabel, compose, parseChips, splitAnd, termText } from '../../functions/portal/assets/js/filters.js';
+import { chipLabel, compose, parseChips, splitAnd, splitFilter, termText } from '../../functions/portal/assets/js/filters.js';
 
 const FIELDS = [
   { field: 'telephoneNumber', label: 'Number', type: 'text' },
@@ -41,4 +41,14 @@ test('what chips cannot show stays text', () => {
 test('chips read as sentences', () => {
   assert.equal(chipLabel({ field: 'serviceProvisioningStatus', op: 'eq', value: 'failed' }, FIELDS), 'Sync status is failed');
   assert.equal(chipLabel({ field: 'serviceDetails.teamsOperatorConnect.enabled', op: 'ne', value: true }, FIELDS), 'Operator Connect is not yes');
+});
+
+test('chips and typed text come apart and back together unchanged', () => {
+  const chip = { field: 'serviceProvisioningStatus', op: 'eq', value: 'failed', type: 'enum' };
+  const raw = "telephoneNumber eq '+1' or telephoneNumber eq '+2'";
+  const text = compose([chip], raw);
+  assert.deepEqual(splitFilter(text, FIELDS), { chips: [chip], raw });
+  assert.equal(compose(splitFilter(text, FIELDS).chips, splitFilter(text, FIELDS).raw), text, 'no parentheses added on each round');
+  assert.deepEqual(splitFilter('(a eq 1) or (b eq 2)', FIELDS), { chips: [], raw: '(a eq 1) or (b eq 2)' });
+  assert.deepEqual(splitFilter('', FIELDS), { chips: [], raw: '' });
 });

@@ -67,6 +67,13 @@ async fn top_skip_count_and_tokens() {
     let (got, pages) = follow(&s, filtered).await;
     assert_eq!(got, expected[..10]);
     assert_eq!(pages, [7, 3]);
+    // A search pages over its matches too, with no empty page after an exact last one, and skip
+    // passes over matches.
+    let searched = "/accounts/big/numbers?api-version=2024-02-29-preview&maxpagesize=50&search=%2B44%20207%20000%2000";
+    let (got, pages) = follow(&s, searched).await;
+    assert_eq!((got.as_slice(), pages), (&expected[..100], vec![50, 50]));
+    let (got, _) = follow(&s, &format!("{searched}&skip=60")).await;
+    assert_eq!(got, expected[60..100]);
     // A token from one listing does not continue another, and garbage is a 400.
     let first = s.admin("GET", "/accounts/big/numbers", None).await;
     let link = first.body["nextLink"].as_str().unwrap();

@@ -562,3 +562,33 @@ async fn failures_from_before_the_failed_index_are_indexed() {
 async fn failed_count(f: &Flow, account: &str) -> Option<i64> {
     f.stack.admin("GET", &format!("/accounts/{account}"), None).await.body["failedNumberCount"].as_i64()
 }
+
+/// Sync now (`POST /syncRuns`, an extension): 202 with who asked, and the planner's run listed
+/// once it has finished; the same request repeated (Repeatability-Request-ID) is answered from
+/// its record; a deployment without a planner says so in the error envelope.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_now_starts_the_planner_or_says_why_not() {
+    let bare = Stack::start().await;
+    let r = bare.admin("POST", "/syncRuns", None).await;
+    assert_eq!((r.status.as_u16(), r.code()), (501, "SyncNowUnavailable"));
+
+    let flow = Flow::start(switchboard_emulator::Config::default()).await;
+    let s = &flow.stack;
+    let runs = |r: &Reply| r.body["value"].as_array().map_or(0, Vec::len);
+    assert_eq!(runs(&s.admin("GET", "/syncRuns", None).await), 0);
+    let sent = httpdate::fmt_http_date(std::time::SystemTime::now());
+    let headers = [("repeatability-request-id", "sync-now-1"), ("repeatability-first-sent", sent.as_str())];
+    let t = token(&["ProvisioningAPI.AdminUser"]);
+    let r = s.send("POST", "/syncRuns", Some(&t), None, &headers).await;
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    assert_eq!(r.body["status"], "Started");
+    assert!(r.body["requestedBy"].as_str().is_some_and(|w| !w.is_empty()), "{:?}", r.body);
+    let again = s.send("POST", "/syncRuns", Some(&t), None, &headers).await;
+    assert_eq!((again.status.as_u16(), again.header("repeatability-result")), (202, Some("accepted")));
+    // The run is the planner's own, started in the background: wait for it to be listed.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while runs(&s.admin("GET", "/syncRuns", None).await) == 0 {
+        assert!(std::time::Instant::now() < deadline, "no run listed after Sync now");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

@@ -284,7 +284,9 @@ mod tests {
         assert_eq!(v["signIn"], "oidc");
         assert_eq!(v["oidc"]["clientId"], "c");
         assert_eq!(v["grants"]["ProvisioningAPI.ReadUser"], json!(["read"]));
-        assert_eq!(v["grants"]["ProvisioningAPI.Admin"], json!(["read", "write", "delete"]));
+        assert_eq!(v["grants"]["ProvisioningAPI.Admin"], json!(["read", "write", "delete", "operate"]));
+        assert_eq!(v["grants"]["ProvisioningAPI.AdminUser"], json!(["read", "write", "delete", "operate"]));
+        assert_eq!(v["grants"]["ProvisioningAPI.WriteUser"], json!(["write"]));
         let page = prod.handle(get("/portal/"));
         let csp = page.headers()["content-security-policy"].to_str().unwrap();
         assert!(csp.contains("connect-src 'self' https://i;"), "{csp}");

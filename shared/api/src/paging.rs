@@ -59,10 +59,10 @@ pub fn list_params(
     let filter = filter_text.as_deref().map(|f| filter::parse(f, filter_fields)).transpose()?;
     let search_text = query(req, "search");
     let search = match &search_text {
-        Some(_) if search_fields.is_empty() => {
+        Some(text) if search_fields.is_empty() && !text.trim().is_empty() => {
             return Err(FieldError::new("search", "this list cannot be searched; use filter").into())
         }
-        Some(text) => Search::parse(text, search_fields)?,
+        Some(text) => Search::parse(text, search_fields)?.filter(|_| !search_fields.is_empty()),
         None => None,
     };
     let count = bool_query(req, "countRecords", false)?;

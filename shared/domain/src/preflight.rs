@@ -39,6 +39,8 @@ pub enum Consent<'a> {
     NoTenant,
     /// The tenant has not consented (no request for information).
     NotGiven { tenant: &'a str },
+    /// The tenant's consent is suspended or removed.
+    NotActive { tenant: &'a str, status: &'a str },
     /// The tenant's consented countries (ISO alpha-2; `UK` is read as `GB`, as the backend does).
     Countries(&'a [String]),
 }
@@ -64,6 +66,11 @@ pub fn check(tn: &str, account: &str, owner: Option<&str>, consent: &Consent) ->
             "ConsentNotGiven",
             Severity::Warning,
             format!("Teams tenant {tenant} has not consented to this operator yet: the number waits, or fails, at the sync"),
+        )),
+        Consent::NotActive { tenant, status } => problems.push(problem(
+            "ConsentNotActive",
+            Severity::Warning,
+            format!("Teams tenant {tenant}'s consent is {status}: the backend refuses its numbers until it is active again"),
         )),
         Consent::Countries(countries) => match telephone::region(tn) {
             Some(region) if countries.iter().any(|c| same_country(c, &region)) => {}
@@ -127,5 +134,7 @@ mod tests {
         assert_eq!(codes(&check("+14255550102", "a", Some("a"), &Consent::NoTenant)), Vec::<&str>::new());
         let t = Consent::NotGiven { tenant: "t" };
         assert_eq!(codes(&check("+14255550102", "a", None, &t)), ["ConsentNotGiven"]);
+        let t = Consent::NotActive { tenant: "t", status: "suspended" };
+        assert_eq!(codes(&check("+14255550102", "a", None, &t)), ["ConsentNotActive"]);
     }
 }

@@ -16,6 +16,17 @@ pub enum ConsentStatus {
     Removed,
 }
 
+impl ConsentStatus {
+    /// As the API writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentStatus::Active => "active",
+            ConsentStatus::Suspended => "suspended",
+            ConsentStatus::Removed => "removed",
+        }
+    }
+}
+
 /// The operator's relationship with the enterprise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum RelationshipStatus {

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use switchboard_domain::filter::Filter;
 use switchboard_domain::search::Search;
+use switchboard_domain::DomainError;
 
 use crate::batch::Item;
 use crate::error::StoreError;
@@ -158,6 +159,12 @@ impl Listing {
     }
 }
 
+/// Items a search reads for one page before it answers with what it has found (and a
+/// nextLink): a selective search over a long listing stays inside a request's time.
+pub const MAX_SEARCH_READ: usize = 10_000;
+/// Items a search reads to count its matches (`countRecords`) before it refuses.
+pub const MAX_SEARCH_COUNT: usize = 100_000;
+
 #[derive(Debug, Clone, Default)]
 pub struct PageRequest {
     pub filter: Option<Filter>,
@@ -298,11 +305,16 @@ impl Repository {
             None => None,
         };
         let mut to_skip = req.skip;
-        let mut items = Vec::with_capacity(req.page_size);
+        let mut items = Vec::with_capacity(req.page_size + 1);
+        let mut read = 0;
         loop {
-            // One more than the page needs: seeing it tells us a next page exists, so a listing
-            // that ends exactly on a page boundary offers no empty last page.
-            let want = (req.page_size - items.len() + to_skip + 1).clamp(1, 1000);
+            // One match more than the page needs: seeing it tells us a next page exists, so a
+            // listing that ends exactly on a page boundary offers no empty last page. A search is
+            // matched here, after the read, so it reads in DynamoDB's largest pages.
+            let want = match req.search {
+                Some(_) => 1000,
+                None => (req.page_size + 1 - items.len() + to_skip).clamp(1, 1000),
+            };
             let out = query
                 .clone()
                 .set_exclusive_start_key(start.take())
@@ -311,27 +323,32 @@ impl Repository {
                 .await
                 .map_err(StoreError::backend)?;
             let last = out.last_evaluated_key;
-            let mut got = out.items.unwrap_or_default().into_iter().filter(|i| found(req.search.as_ref(), i));
-            for item in got.by_ref() {
+            let got = out.items.unwrap_or_default();
+            read += got.len();
+            for item in got.into_iter().filter(|i| found(req.search.as_ref(), i)) {
                 if to_skip > 0 {
                     to_skip -= 1;
                     continue;
                 }
                 items.push(item);
-                if items.len() == req.page_size {
+                if items.len() > req.page_size {
                     break;
                 }
             }
-            let more_here = got.next().is_some();
-            if items.len() == req.page_size {
-                let next = (more_here || last.is_some())
-                    .then(|| items.last().map(|i| encode_token(&position(i, listing))))
-                    .flatten();
+            if items.len() > req.page_size {
+                items.truncate(req.page_size);
+                let next = items.last().map(|i| encode_token(&position(i, listing)));
                 return Ok(Page { items, next });
             }
             match last {
-                Some(k) => start = Some(k),
                 None => return Ok(Page { items, next: None }),
+                // A search that finds little stops after so many items read, as DynamoDB's own
+                // pages do: the page may be short (even empty), and nextLink goes on from the
+                // last item read. (Not while passing over `skip`, which only a first page has.)
+                Some(k) if req.search.is_some() && to_skip == 0 && read >= MAX_SEARCH_READ => {
+                    return Ok(Page { items, next: Some(encode_token(&position(&k, listing))) });
+                }
+                Some(k) => start = Some(k),
             }
         }
     }
@@ -349,15 +366,18 @@ impl Repository {
             Some(t) => decode_token(t, listing)?.get(sk).and_then(|v| v.as_s().ok()).cloned(),
             None => None,
         };
-        // One more than the page needs, to know whether a next page exists.
+        // One more than the page needs, to know whether a next page exists; a search, matched
+        // here after the read, reads more at a time.
         let need = req.skip + req.page_size + 1;
-        let limit = (need.div_ceil(shards.len()) + 1).min(1000) as i32;
+        let per_shard = need.div_ceil(shards.len()) + 1;
+        let limit = if req.search.is_some() { per_shard.max(200) } else { per_shard }.min(1000) as i32;
         let mut cursors: Vec<ShardCursor> = shards
             .iter()
             .map(|s| ShardCursor::new(self.listing_query(s, req.filter.as_ref(), after.as_deref()).limit(limit)))
             .collect();
         let mut to_skip = req.skip;
         let mut items = Vec::with_capacity(req.page_size);
+        let mut read = 0;
         loop {
             // Every shard that may have more must show its next item before the smallest is known.
             while cursors.iter().any(ShardCursor::must_fetch) {
@@ -371,7 +391,12 @@ impl Repository {
             let Some(item) = next.and_then(|c| c.buffer.pop_front()) else {
                 return Ok(Page { items, next: None });
             };
+            read += 1;
             if !found(req.search.as_ref(), &item) {
+                // As in `query_page`: a search that finds little stops after so many items.
+                if to_skip == 0 && read >= MAX_SEARCH_READ {
+                    return Ok(Page { items, next: Some(encode_token(&position(&item, listing))) });
+                }
                 continue;
             }
             if to_skip > 0 {
@@ -396,10 +421,21 @@ impl Repository {
         let query = if req.search.is_some() { query } else { query.select(Select::Count) };
         let mut start = None;
         let mut total = 0i64;
+        let mut read = 0;
         loop {
             let out = query.clone().set_exclusive_start_key(start).send().await.map_err(StoreError::backend)?;
             total += match &req.search {
-                Some(_) => out.items().iter().filter(|i| found(req.search.as_ref(), i)).count() as i64,
+                Some(_) => {
+                    read += out.items().len();
+                    if read > MAX_SEARCH_COUNT {
+                        return Err(DomainError::invalid(
+                            "countRecords",
+                            format!("a search can be counted over at most {MAX_SEARCH_COUNT} items; narrow it with filter, or page without countRecords"),
+                        )
+                        .into());
+                    }
+                    out.items().iter().filter(|i| found(req.search.as_ref(), i)).count() as i64
+                }
                 None => i64::from(out.count),
             };
             match out.last_evaluated_key {

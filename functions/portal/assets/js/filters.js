@@ -80,6 +80,35 @@ export function parseChips(text, fields) {
   return chips;
 }
 
+/** `(x)` → `x` when the outer parentheses enclose the whole text. */
+function unwrap(text) {
+  if (!text.startsWith('(') || !text.endsWith(')')) return text;
+  let depth = 0;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "'") quoted = !quoted;
+    else if (!quoted && c === '(') depth++;
+    else if (!quoted && c === ')' && --depth === 0 && i < text.length - 1) return text;
+  }
+  return text.slice(1, -1).trim();
+}
+
+/**
+ * A filter as chips and the rest as text: each top-level `and` part that is a chip becomes one,
+ * the others stay text (joined with `and`). `compose` puts them back together.
+ */
+export function splitFilter(text, fields) {
+  const chips = [];
+  const rest = [];
+  for (const part of text?.trim() ? splitAnd(text.trim()) : []) {
+    const chip = parseChips(part, fields);
+    if (chip?.length === 1) chips.push(chip[0]);
+    else rest.push(part);
+  }
+  return { chips, raw: rest.length === 1 ? unwrap(rest[0]) : rest.join(' and ') };
+}
+
 /** How a chip reads: "Sync status is failed". */
 export function chipLabel(chip, fields) {
   const spec = fields.find((f) => f.field === chip.field);

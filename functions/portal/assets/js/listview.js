@@ -3,7 +3,7 @@
 
 import { api } from './api.js';
 import { h, options } from './dom.js';
-import { chipLabel, compose, OPERATORS, operatorsFor, parseChips } from './filters.js';
+import { chipLabel, compose, OPERATORS, operatorsFor, splitFilter } from './filters.js';
 import { plural } from './format.js';
 import { addressChanged } from './router.js';
 
@@ -82,12 +82,11 @@ function keepInUrl(values) {
  */
 export function listView(ctx, opts) {
   const fields = opts.fields || [];
-  const initial = ctx.query.filter || '';
-  const chips = parseChips(initial, fields);
+  const initial = splitFilter(ctx.query.filter || '', fields);
   const state = {
     search: ctx.query.search || '',
-    chips: chips ?? [],
-    raw: chips ? '' : initial,
+    chips: initial.chips,
+    raw: initial.raw,
     pageSize: Number(opts.pageSize) || 50,
     // Paging: `link` is the page shown (null: the first request, from `skip`), `stack` the
     // links Prev returns to, and `base` the pages before the first request (a page jump).
@@ -190,7 +189,12 @@ export function listView(ctx, opts) {
               class: 'chip-remove',
               testid: 'filter-chip-remove',
               'aria-label': `Remove filter: ${label}`,
-              onclick: () => changeFilter({ chips: state.chips.filter((_, j) => j !== i) }),
+              onclick: () => {
+                changeFilter({ chips: state.chips.filter((_, j) => j !== i) });
+                // The focus stays in the chips: on the next one's remove button, else "+ Add filter".
+                const removes = chipList.querySelectorAll('[data-testid=filter-chip-remove]');
+                (removes[i] ?? removes[i - 1] ?? chipForm?.querySelector('[data-testid=filter-add]'))?.focus();
+              },
             },
             '×',
           ),
@@ -278,6 +282,7 @@ export function listView(ctx, opts) {
     state.link = null;
     state.stack = [];
     state.base = n - 1;
+    state.focusPage = true;
     userLoad();
   }
 
@@ -296,14 +301,9 @@ export function listView(ctx, opts) {
 
   /** The OData box: what it holds becomes chips where it can. */
   function applyRaw() {
-    const text = filterInput.value.trim();
-    const parsed = parseChips(text, fields);
-    if (parsed && text) {
-      filterInput.value = '';
-      changeFilter({ chips: [...state.chips, ...parsed], raw: '' });
-    } else {
-      changeFilter({ raw: text });
-    }
+    const { chips, raw } = splitFilter(filterInput.value, fields);
+    filterInput.value = raw;
+    changeFilter({ chips: [...state.chips, ...chips], raw });
   }
 
   /** A load the user asked for: the previous message no longer applies. */
@@ -328,6 +328,11 @@ export function listView(ctx, opts) {
       );
     });
     jumps.replaceChildren(...(pages > 1 ? items : []));
+    // After a jump the focus goes to the page's own button (the one clicked may be gone).
+    if (state.focusPage) {
+      state.focusPage = false;
+      jumps.querySelector('[aria-current=page]')?.focus();
+    }
   }
 
   function render() {
@@ -375,7 +380,8 @@ export function listView(ctx, opts) {
     el.setAttribute('aria-busy', 'true');
     if (!tableHolder.firstChild) tableHolder.append(h('p', { class: 'loading', testid: 'loading' }, `Loading ${nouns}…`));
     try {
-      const query = { ...(opts.query || {}), maxpagesize: state.pageSize, countRecords: opts.count === false ? undefined : true };
+      // No count with a search: it would read the whole listing (the API refuses past 100,000).
+      const query = { ...(opts.query || {}), maxpagesize: state.pageSize, countRecords: opts.count === false || state.search ? undefined : true };
       if (filterText()) query.filter = filterText();
       if (state.search) query.search = state.search;
       if (state.base) query.skip = state.base * state.pageSize;

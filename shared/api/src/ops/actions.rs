@@ -7,6 +7,7 @@ use lambda_http::Request;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
+use switchboard_domain::rfi::ConsentStatus;
 use switchboard_domain::{preflight, telephone, DomainError, Number};
 
 use super::Result;
@@ -84,7 +85,10 @@ async fn validate(app: &App, req: &Request, account: &str) -> Result {
     };
     let consent = match (acct.teams_tenant_id(), &rfi) {
         (None, _) => preflight::Consent::NoTenant,
-        (Some(_), Some(r)) => preflight::Consent::Countries(&r.consented_countries),
+        (Some(tenant), Some(r)) => match r.status {
+            Some(s) if s != ConsentStatus::Active => preflight::Consent::NotActive { tenant, status: s.as_str() },
+            _ => preflight::Consent::Countries(&r.consented_countries),
+        },
         (Some(tenant), None) => preflight::Consent::NotGiven { tenant },
     };
     let valid: Vec<&str> = tns.iter().copied().filter(|tn| telephone::validate("", tn).is_ok()).collect();

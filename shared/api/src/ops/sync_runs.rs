@@ -24,8 +24,8 @@ pub async fn tenants(app: &App, req: Request) -> Result {
 }
 
 /// Starts the planner now instead of at its next schedule. 202 once it is started: its run is
-/// listed by `GET /syncRuns` when it has finished. A run already going is no obstacle: tenants
-/// are leased one by one, so the two runs share the work rather than repeat it.
+/// listed by `GET /syncRuns` when it has finished. One planner runs at a time: while another is
+/// going, this one records a skipped run and the one going does the work.
 pub async fn start(app: &App, _req: Request) -> Result {
     let planner = app.planner.as_ref().ok_or_else(|| {
         ApiError::new(

@@ -245,27 +245,32 @@ function annotate(err, batch) {
  * If the check itself fails, the save goes ahead, as it would have without it.
  */
 async function preflightOk(account, tns) {
-  const warnings = [];
+  // Each distinct message once (a tenant without consent is the same news for every number).
+  const warnings = new Set();
+  let warned = 0;
   try {
     for (const batch of chunks(tns, MAX_BATCH)) {
       const { data } = await api.post(`${apiPath('accounts', account)}:validateNumbers`, { numbers: batch.map((tn) => ({ telephoneNumber: tn })) });
       for (const v of data?.numbers ?? []) {
-        for (const p of v.problems ?? []) if (p.severity === 'warning') warnings.push(p.message);
+        const mine = (v.problems ?? []).filter((p) => p.severity === 'warning');
+        if (mine.length) warned++;
+        for (const p of mine) warnings.add(p.message);
       }
     }
   } catch {
     return true;
   }
-  if (!warnings.length) return true;
-  const shown = warnings.slice(0, 10);
+  if (!warned) return true;
+  const all = [...warnings];
+  const shown = all.slice(0, 10);
   return confirmDialog({
     title: 'Save numbers that will probably fail?',
-    message: `${plural(warnings.length, 'number is', 'numbers are')} likely to be refused by Microsoft at the next sync:`,
+    message: `${plural(warned, 'number is', 'numbers are')} likely to be refused by Microsoft at the next sync:`,
     extra: h(
       'ul',
       { class: 'errors', testid: 'preflight-warnings' },
       shown.map((m) => h('li', null, m)),
-      warnings.length > shown.length ? h('li', null, `and ${warnings.length - shown.length} more`) : null,
+      all.length > shown.length ? h('li', null, `and ${all.length - shown.length} more`) : null,
     ),
     okLabel: 'Save anyway',
     danger: false,
@@ -342,7 +347,10 @@ export async function renderCreate(ctx) {
       return;
     }
     submit.disabled = true;
-    if (!(await preflightOk(account, tns))) {
+    // Only what the sync sends to Microsoft can be refused there: Operator Connect and Teams
+    // Phone Mobile numbers of an account that syncs the service.
+    const synced = v.service.teams && acct.serviceDetails?.[v.service.key]?.syncEnabled;
+    if (synced && !(await preflightOk(account, tns))) {
       submit.disabled = false;
       return;
     }

@@ -91,23 +91,31 @@ function runDetail(run) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** The newest planner run in `rows` (a worker's report names its tenant as `unit`). */
+const newestPlan = (rows) => rows.find((r) => !r.unit)?.id ?? null;
+
 /**
- * "Sync now" (AdminUser): starts the planner at once (POST /syncRuns), then shows the list again
- * every few seconds until a run started since the click is in it (at most two minutes).
+ * "Sync now" (AdminUser): starts the planner at once (POST /syncRuns), then shows the list's
+ * first page again every few seconds until a planner run newer than the click's is in it (at
+ * most five minutes, a planner's longest run).
  */
 async function syncNow(ctx, view, button) {
   ctx.clearFlash();
   button.disabled = true;
-  // A little before the click, in case this browser's clock runs ahead of the server's.
-  const since = Date.now() - 5000;
+  const before = newestPlan(view.rows());
   try {
     await api.post('/syncRuns', {});
     ctx.ok('The sync has started. Its run shows in this list when it has finished.');
-    for (let i = 0; i < 40 && view.el.isConnected; i++) {
+    for (let i = 0; i < 100 && view.el.isConnected; i++) {
       await view.refresh();
-      if (view.rows().some((r) => (r.startedMs ?? 0) >= since && r.finishedMs)) break;
+      const run = view.rows().find((r) => !r.unit);
+      if (run && run.id !== before) {
+        if (run.status === 'skipped') ctx.ok('A sync was already running: it does the work, and its run shows here when it has finished.');
+        return;
+      }
       await sleep(3000);
     }
+    if (view.el.isConnected) ctx.ok('The sync has not finished yet. Refresh in a minute to see its run.');
   } catch (err) {
     ctx.error(err);
   } finally {
